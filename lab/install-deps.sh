@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the controller and the lab need; quick and quiet when all are present.
 set -euo pipefail
-packages=(podman runc debootstrap python3-venv python3-pip openssh-client git make rsync)
+packages=(podman runc netavark aardvark-dns debootstrap python3-venv python3-pip openssh-client git make rsync)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
