@@ -43,12 +43,13 @@ lab-status: venv ## list the lab containers
 	@$(BIN)/python lab/lab.py status
 
 demo: lab-up ## the main job: lab up, converge site.yml, run the health checks, say where results are
-	$(BIN)/ansible-playbook playbooks/site.yml -e change_id=$(CHANGE_ID)
-	$(BIN)/ansible-playbook playbooks/os_check.yml
-	@echo
-	@echo "demo: the lab is converged and healthy."
-	@echo "  hosts:        make lab-status; shell: python3 lab/lab.py shell <host> (docs/lab.md)"
-	@echo "  inventory:    inventories/lab (ansible-inventory --graph)"
+	@set -eo pipefail; run=reports/demo/$$(date +%Y%m%dT%H%M%S); mkdir -p $$run; \
+	$(BIN)/ansible-playbook playbooks/site.yml -e change_id=$(CHANGE_ID) | tee $$run/site.log; \
+	$(BIN)/ansible-playbook playbooks/os_check.yml | tee $$run/os_check.log; \
+	echo; echo "demo: the lab is converged and its health checks pass."; \
+	echo "  run logs:     $$run/ (site.log, os_check.log)"; \
+	echo "  lab hosts:    make lab-status; a shell: python3 lab/lab.py shell city-kb01 (docs/lab.md)"; \
+	echo "  inventory:    $(BIN)/ansible-inventory --graph"
 
 test: lint pytest syntax molecule-all ## everything CI runs
 	@echo "test: all checks passed"
