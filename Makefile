@@ -6,13 +6,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+# The lab's vault password (made by `lab/lab.py secrets`); production runs use the operator's own.
+export ANSIBLE_VAULT_PASSWORD_FILE := $(CURDIR)/.lab/vault-password
 # Change request id for the lab demo's changing runs (production runs pass their own).
 CHANGE_ID ?= LAB-$(shell date +%Y)-0001
 SCENARIO ?= os_baseline
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 PLAYBOOKS := $(sort $(wildcard playbooks/*.yml))
 
-.PHONY: help deps venv image lab-up lab-down lab-status demo test lint yamllint ansible-lint pytest syntax molecule molecule-all clean
+.PHONY: help deps venv image secrets lab-up lab-down lab-status demo test lint yamllint ansible-lint pytest syntax molecule molecule-all clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,8 +32,11 @@ $(BIN)/.installed: pyproject.toml | deps
 venv: $(BIN)/.installed ## create .venv from pyproject.toml (quick when current)
 	@echo "venv: $(VENV) current ($$($(BIN)/ansible --version | head -1))"
 
-image: venv ## build the lab images (skipped when current)
+image: venv ## build the lab images and media (skipped when current)
 	@$(BIN)/python lab/lab.py image
+
+secrets: venv ## the lab vault: random secrets, encrypted, never committed
+	@$(BIN)/python lab/lab.py secrets
 
 lab-up: venv ## bring the lab up: podman config, images, network, one container per lab host
 	@$(BIN)/python lab/lab.py up
@@ -59,19 +64,19 @@ lint: yamllint ansible-lint ## yamllint and ansible-lint (production profile)
 yamllint: venv
 	$(BIN)/yamllint --strict .
 
-ansible-lint: venv
+ansible-lint: secrets
 	$(BIN)/ansible-lint --offline
 
-pytest: venv ## unit tests of the plugins and controller-side integration tests
+pytest: secrets ## unit tests of the plugins and controller-side integration tests
 	$(BIN)/pytest
 
-syntax: venv ## --syntax-check every playbook against both inventories
+syntax: secrets ## --syntax-check every playbook against both inventories
 	@for p in $(PLAYBOOKS); do \
 	  for inv in inventories/lab inventories/huaian; do \
 	    $(BIN)/ansible-playbook --syntax-check -i $$inv $$p >/dev/null || { echo "syntax: $$p ($$inv) FAILED"; exit 1; }; \
 	  done; echo "syntax: $$p ok"; done
 
-molecule: image ## run one molecule scenario: make molecule SCENARIO=<name>
+molecule: image secrets ## run one molecule scenario: make molecule SCENARIO=<name>
 	cd $(CURDIR) && $(BIN)/molecule test -s $(SCENARIO)
 
 molecule-all: image ## run every molecule scenario

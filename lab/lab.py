@@ -6,8 +6,11 @@ The lab inventory (inventories/lab) is the only description of the lab: every ho
 
 Sub-commands (all idempotent; each says what it changed):
   podman-config   write the podman drop-in this machine needs (runc, cgroupfs, ulimits <= 20000)
-  image           debootstrap Debian 12, import it, build the lab image layers (skipped when current)
-  up              podman-config + image + network + one container per inventory host, wait for sshd
+  image           debootstrap Debian 12, import it, build the lab image layers (skipped when current),
+                  and the lab product media and licences under .lab/ (rebuilt when their sources change)
+  secrets         the lab's vault: a random vault password under .lab/ and random secrets in
+                  inventories/lab/group_vars/all/vault.yml (git-ignored, encrypted); adds missing keys only
+  up              podman-config + image + secrets + network + one container per inventory host, wait for sshd
   down            remove the lab containers and network (the images stay)
   status          list lab containers
   shell HOST      open a shell in a lab host
@@ -140,17 +143,142 @@ def image():
     return wanted
 
 
+ARCH_TAGS = {"x86_64": "Lin64", "aarch64": "Aarch64"}  # as the kingbase role's kingbase_media_arch_tags
+
+
+def lab_var(name):
+    """A variable of the lab inventory, as the first host that has it sees it."""
+    for hv in inventory_hostvars().values():
+        if name in hv:
+            return hv[name]
+    raise SystemExit("lab: the lab inventory sets no %s" % name)
+
+
+def tar_tree(source, archive, extra):
+    """A gzip tarball of source (no top-level directory) plus extra {arcname: text}."""
+    import io
+    import tarfile
+    with tarfile.open(archive, "w:gz") as tar:
+        for path in sorted(source.rglob("*")):
+            tar.add(str(path), arcname=str(path.relative_to(source)), recursive=False)
+        for arcname, text in extra.items():
+            data = text.encode()
+            info = tarfile.TarInfo(arcname)
+            info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+            tar.addfile(info, io.BytesIO(data))
+
+
+def media():
+    """Lab media and licences, laid out as the operator lays out the real ones (docs/lab.md)."""
+    version = lab_var("kingbase_version")
+    arch = ARCH_TAGS[os.uname().machine]
+    source = ROOT / "lab" / "media" / "kingbase"
+    outdir = STATE / "media" / "kingbase"
+    archive = outdir / ("KingbaseES_%s_%s.tar.gz" % (version, arch))
+    digest = hashlib.sha256(version.encode())
+    for path in sorted(source.rglob("*")):
+        digest.update(str(path.relative_to(source)).encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    stamp = outdir / (archive.name + ".source")
+    if archive.exists() and stamp.exists() and stamp.read_text() == digest.hexdigest():
+        say("lab Kingbase media %s current" % archive.name)
+    else:
+        outdir.mkdir(parents=True, exist_ok=True)
+        tar_tree(source, archive, {"Server/VERSION": version + "\n"})
+        stamp.write_text(digest.hexdigest())
+        say("built lab Kingbase media %s" % archive)
+    sums = ["%s  %s" % (hashlib.sha256(p.read_bytes()).hexdigest(), p.name) for p in sorted(outdir.glob("*.tar.gz"))]
+    (outdir / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+    licence(version)
+
+
+def licence(version, days=365):
+    import datetime
+    path = STATE / "licenses" / "kingbase" / "license.dat"
+    today = datetime.date.today()
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.startswith("EXPIRE_DATE="):
+                left = (datetime.date.fromisoformat(line.split("=", 1)[1]) - today).days
+                if left > 60:
+                    say("lab Kingbase licence valid for %d more days" % left)
+                    return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# KingbaseES licence for the lab stand-in (not a vendor licence)\n"
+                    "PRODUCT=KingbaseES\nVERSION=%s\nISSUE_DATE=%s\nEXPIRE_DATE=%s\nMAX_CONNECTIONS=unlimited\n"
+                    % (version, today.isoformat(), (today + datetime.timedelta(days=days)).isoformat()))
+    say("wrote lab Kingbase licence %s (expires in %d days)" % (path, days))
+
+
+# Secrets the lab's roles need; each gets a random value the first time. Nothing here is a default
+# password: every lab machine makes its own, and they live only in the encrypted lab vault.
+LAB_SECRETS = (
+    "vault_kingbase_superuser_password",
+    "vault_kingbase_esrep_password",
+)
+VAULT_FILE = ROOT / "inventories" / "lab" / "group_vars" / "all" / "vault.yml"
+
+
+def vault_tool():
+    tool = pathlib.Path(sys.executable).parent / "ansible-vault"
+    return str(tool) if tool.exists() else shutil.which("ansible-vault")
+
+
+def secrets():
+    import secrets as rnd
+    import yaml
+    password_file = STATE / "vault-password"
+    if not password_file.exists():
+        STATE.mkdir(parents=True, exist_ok=True)
+        password_file.write_text(rnd.token_urlsafe(32) + "\n")
+        os.chmod(password_file, 0o600)
+        say("created the lab vault password %s" % password_file)
+    env = dict(os.environ, ANSIBLE_VAULT_PASSWORD_FILE=str(password_file))
+    current = {}
+    if VAULT_FILE.exists():
+        res = run([vault_tool(), "view", str(VAULT_FILE)], capture=True, env=env)
+        current = yaml.safe_load(res.stdout) or {}
+    missing = [k for k in LAB_SECRETS if not current.get(k)]
+    if not missing:
+        say("lab vault current (%d secrets)" % len(current))
+        return
+    for key in missing:
+        current[key] = rnd.token_urlsafe(24)
+    fd, tmp = tempfile.mkstemp(prefix="lab-vault-", dir=str(STATE))
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write("---\n# The lab's secrets, random per machine (lab/lab.py secrets). Never committed.\n")
+            yaml.safe_dump(current, handle, default_flow_style=False)
+        run([vault_tool(), "encrypt", "--output", str(VAULT_FILE), tmp], capture=True, env=env)
+    finally:
+        os.unlink(tmp)
+    say("lab vault %s: added %s" % (VAULT_FILE, ", ".join(missing)))
+
+
+_HOSTVARS = None
+
+
+def inventory_hostvars():
+    global _HOSTVARS
+    if _HOSTVARS is None:
+        bindir = pathlib.Path(sys.executable).parent
+        tool = bindir / "ansible-inventory"
+        if not tool.exists():
+            tool = shutil.which("ansible-inventory")
+        env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+        if VAULT_FILE.exists():
+            env["ANSIBLE_VAULT_PASSWORD_FILE"] = str(STATE / "vault-password")
+        else:
+            env.pop("ANSIBLE_VAULT_PASSWORD_FILE", None)
+        res = run([str(tool), "-i", str(ROOT / "inventories" / "lab"), "--list"], capture=True, env=env)
+        _HOSTVARS = json.loads(res.stdout)["_meta"]["hostvars"]
+    return _HOSTVARS
+
+
 def inventory():
-    bindir = pathlib.Path(sys.executable).parent
-    tool = bindir / "ansible-inventory"
-    if not tool.exists():
-        tool = shutil.which("ansible-inventory")
-    res = run([str(tool), "-i", str(ROOT / "inventories" / "lab"), "--list"], capture=True,
-              env=dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg")))
-    data = json.loads(res.stdout)
-    hostvars = data["_meta"]["hostvars"]
-    anyhost = next(iter(hostvars.values()))
-    net = {"name": anyhost["lab_network_name"], "subnet": anyhost["lab_network_subnet"]}
+    hostvars = inventory_hostvars()
+    net = {"name": lab_var("lab_network_name"), "subnet": lab_var("lab_network_subnet")}
     hosts = {h: v["ansible_host"] for h, v in sorted(hostvars.items()) if v.get("ansible_host")}
     return net, hosts
 
@@ -183,7 +311,9 @@ def container_state(name):
 
 def up(args):
     podman_config()
+    secrets()
     build = image()
+    media()
     auth = ssh_key()
     net, hosts = inventory()
     if podman("network", "exists", net["name"], check=False).returncode != 0:
@@ -264,8 +394,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("podman-config").set_defaults(func=lambda a: podman_config())
-    sub.add_parser("image").set_defaults(func=lambda a: (podman_config(), image()))
+    sub.add_parser("image").set_defaults(func=lambda a: (podman_config(), secrets(), image(), media()))
     sub.add_parser("up").set_defaults(func=up)
+    sub.add_parser("secrets").set_defaults(func=lambda a: secrets())
     sub.add_parser("down").set_defaults(func=down)
     sub.add_parser("status").set_defaults(func=status)
     sh = sub.add_parser("shell")

@@ -10,7 +10,9 @@ from conftest import ROOT
 
 pytestmark = pytest.mark.integration
 BIN = ROOT / ".venv" / "bin"
-ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+# The lab vault (made by `make secrets`) decrypts with the lab's own password file.
+ENV = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+           ANSIBLE_VAULT_PASSWORD_FILE=str(ROOT / ".lab" / "vault-password"))
 PLATFORMS = ["city", "qingjiangpu", "huaian_district", "huaiyin", "hongze", "lianshui", "xuyi", "jinhu",
              "econ_dev_zone", "industrial_park", "eco_tourism_zone"]
 
