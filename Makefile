@@ -51,8 +51,9 @@ demo: lab-up ## the main job: lab up, converge site.yml, run the health checks, 
 	@set -eo pipefail; run=reports/demo/$$(date +%Y%m%dT%H%M%S); mkdir -p $$run; \
 	$(BIN)/ansible-playbook playbooks/site.yml -e change_id=$(CHANGE_ID) | tee $$run/site.log; \
 	$(BIN)/ansible-playbook playbooks/os_check.yml | tee $$run/os_check.log; \
+	$(BIN)/ansible-playbook playbooks/kingbase_check.yml | tee $$run/kingbase_check.log; \
 	echo; echo "demo: the lab is converged and its health checks pass."; \
-	echo "  run logs:     $$run/ (site.log, os_check.log)"; \
+	echo "  run logs:     $$run/ (site.log, os_check.log, kingbase_check.log)"; \
 	echo "  lab hosts:    make lab-status; a shell: python3 lab/lab.py shell city-kb01 (docs/lab.md)"; \
 	echo "  inventory:    $(BIN)/ansible-inventory --graph"
 

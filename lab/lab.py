@@ -339,6 +339,8 @@ def up(args):
                LAB_IMAGE, "/sbin/init", capture=True)
         started.append(host)
     for host in started:
+        # A recreated container keeps its address but not its MAC: drop the host's stale neighbour entry.
+        run(["ip", "neigh", "flush", "to", hosts[host]], check=False, capture=True)
         wait_ready(host)
     say("%d lab hosts on %s (%d started now): %s" % (len(hosts), net["name"], len(started),
                                                   ", ".join("%s=%s" % kv for kv in hosts.items())))
