@@ -11,10 +11,10 @@ pytestmark = pytest.mark.integration
 BIN = ROOT / ".venv" / "bin"
 
 
-def run_deploy(inventory):
+def run_deploy(inventory, playbook="playbooks/kingbase_deploy.yml"):
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="json")
     env.pop("ANSIBLE_VAULT_PASSWORD_FILE", None)
-    return subprocess.run([str(BIN / "ansible-playbook"), "-i", str(ROOT / inventory), "playbooks/kingbase_deploy.yml",
+    return subprocess.run([str(BIN / "ansible-playbook"), "-i", str(ROOT / inventory), playbook,
                            "-e", "change_id=TEST-2026-0001"], env=env, cwd=ROOT, capture_output=True, text=True)
 
 

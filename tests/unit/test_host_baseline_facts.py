@@ -59,7 +59,9 @@ def test_collect_without_chrony_or_sshd(tmp_path):
     assert result["chrony"] is None and result["sshd"] is None and result["locales"] == []
 
 
-HOST_SIDE = sorted((ROOT / "plugins" / "modules").glob("*.py")) + sorted((ROOT / "plugins" / "module_utils").glob("*.py"))
+HOST_SIDE = (sorted((ROOT / "plugins" / "modules").glob("*.py")) + sorted((ROOT / "plugins" / "module_utils").glob("*.py"))
+             # Scripts roles install on the hosts (e.g. roles/bes/files/bes-wait-http).
+             + sorted(p for p in (ROOT / "roles").glob("*/files/*") if p.read_text(errors="replace").startswith("#!/usr/bin/python3")))
 
 
 @pytest.mark.parametrize("path", HOST_SIDE, ids=lambda p: p.name)
