@@ -52,8 +52,12 @@ demo: lab-up ## the main job: lab up, converge site.yml, run the health checks, 
 	$(BIN)/ansible-playbook playbooks/site.yml -e change_id=$(CHANGE_ID) | tee $$run/site.log; \
 	$(BIN)/ansible-playbook playbooks/os_check.yml | tee $$run/os_check.log; \
 	$(BIN)/ansible-playbook playbooks/kingbase_check.yml | tee $$run/kingbase_check.log; \
+	$(BIN)/ansible-playbook playbooks/bes_check.yml | tee $$run/bes_check.log; \
+	$(BIN)/ansible-playbook playbooks/preview_check.yml | tee $$run/preview_check.log; \
 	echo; echo "demo: the lab is converged and its health checks pass."; \
-	echo "  run logs:     $$run/ (site.log, os_check.log, kingbase_check.log)"; \
+	echo "  run logs:     $$run/ (site.log, os_check.log, kingbase_check.log, bes_check.log, preview_check.log)"; \
+	echo "  application:  curl http://10.231.10.21:18080/huaian-sample/health.jsp (BES -> Kingbase round trip)"; \
+	echo "  preview:      curl -i http://10.231.10.41:8090/health (rendered through the Redis Sentinel cache)"; \
 	echo "  lab hosts:    make lab-status; a shell: python3 lab/lab.py shell city-kb01 (docs/lab.md)"; \
 	echo "  inventory:    $(BIN)/ansible-inventory --graph"
 

@@ -7,7 +7,9 @@ The lab inventory (inventories/lab) is the only description of the lab: every ho
 Sub-commands (all idempotent; each says what it changed):
   podman-config   write the podman drop-in this machine needs (runc, cgroupfs, ulimits <= 20000)
   image           debootstrap Debian 12, import it, build the lab image layers (skipped when current),
-                  and the lab product media and licences under .lab/ (rebuilt when their sources change)
+                  the lab product media and licences under .lab/ (rebuilt when their sources change),
+                  the lab SSH key (lab containers and molecule scenarios mount its authorized_keys), and
+                  the network molecule scenarios use (huaian-mol, 10.233.0.0/16)
   secrets         the lab's vault: a random vault password under .lab/ and random secrets in
                   inventories/lab/group_vars/all/vault.yml (git-ignored, encrypted); adds missing keys only
   up              podman-config + image + secrets + network + one container per inventory host, wait for sshd
@@ -144,6 +146,17 @@ def image():
 
 
 ARCH_TAGS = {"x86_64": "Lin64", "aarch64": "Aarch64"}  # as the kingbase role's kingbase_media_arch_tags
+# The BES stand-in's engine (Apache Tomcat 10.1 from Debian, JSP compiler included) and the lab JDBC
+# driver (PostgreSQL's, standing in for Kingbase's kingbase8 driver), all from /usr/share/java in the image.
+BES_ENGINE_JARS = (
+    "tomcat10-annotations-api.jar", "tomcat10-api.jar", "tomcat10-catalina.jar", "tomcat10-coyote.jar",
+    "tomcat10-dbcp.jar", "tomcat10-el-api.jar", "tomcat10-jasper-el.jar", "tomcat10-jasper.jar",
+    "tomcat10-jaspic-api.jar", "tomcat10-jni.jar", "tomcat10-jsp-api.jar", "tomcat10-juli.jar",
+    "tomcat10-servlet-api.jar", "tomcat10-util-scan.jar", "tomcat10-util.jar", "tomcat10-websocket-api.jar",
+    "tomcat10-websocket.jar", "tomcat10-websocket-client-api.jar", "tomcat10-i18n-zh-CN.jar", "eclipse-jdt-core.jar", "postgresql.jar",
+)
+BES_LAB_DRIVER_JARS = ("postgresql.jar",)
+PREVIEW_KINDS = ("yozo_preview", "ofd_preview", "ofd_convert")
 
 
 def lab_var(name):
@@ -193,6 +206,119 @@ def media():
     licence(version)
 
 
+def engine_files(build):
+    """The BES stand-in's engine jars and the lab JDBC driver, copied out of the lab image (cached per build)."""
+    cache = STATE / "cache" / ("engine-%s-%s" % (build, hashlib.sha256(" ".join(BES_ENGINE_JARS).encode()).hexdigest()[:8]))
+    if not (cache / "done").exists():
+        shutil.rmtree(STATE / "cache", ignore_errors=True)
+        cache.mkdir(parents=True)
+        names = " ".join(BES_ENGINE_JARS)
+        tar = subprocess.Popen(["podman", "run", "--rm", LAB_IMAGE, "sh", "-c",
+                                "cd /usr/share/java && tar -ch %s" % names], stdout=subprocess.PIPE)
+        run(["tar", "-x", "-C", str(cache)], stdin=tar.stdout, capture=True)
+        if tar.wait() != 0:
+            raise SystemExit("lab: could not copy the engine jars out of %s" % LAB_IMAGE)
+        (cache / "done").write_text(build + "\n")
+        say("copied the BES stand-in engine and the JDBC driver out of the lab image")
+    return cache
+
+
+def zip_tree(source, archive):
+    """A zip of source with fixed timestamps: the same sources make the same bytes (stable checksums)."""
+    import zipfile
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(source.rglob("*")):
+            if path.is_file():
+                info = zipfile.ZipInfo(str(path.relative_to(source)), date_time=(2026, 1, 1, 0, 0, 0))
+                info.external_attr = 0o644 << 16
+                zf.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
+
+
+def tree_digest(*parts):
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, pathlib.Path):
+            for path in sorted(part.rglob("*")):
+                digest.update(str(path.relative_to(part)).encode())
+                if path.is_file():
+                    digest.update(path.read_bytes())
+        else:
+            digest.update(str(part).encode())
+    return digest.hexdigest()
+
+
+def bes_media(build):
+    """Lab BES media as the operator receives BES: one tarball per version without a top-level directory,
+    patch tarballs, the application WAR and the JDBC driver (docs/lab.md)."""
+    engine = engine_files(build)
+    outdir = STATE / "media" / "bes"
+    outdir.mkdir(parents=True, exist_ok=True)
+    source = ROOT / "lab" / "media" / "bes"
+    for version in lab_var("lab_bes_media_versions"):
+        archive = outdir / ("BES-AppServer-Standard-%s.tar.gz" % version)
+        stamp = outdir / (archive.name + ".source")
+        digest = tree_digest(version, source, engine)
+        if archive.exists() and stamp.exists() and stamp.read_text() == digest:
+            say("lab BES media %s current" % archive.name)
+            continue
+        import tarfile
+        with tarfile.open(archive, "w:gz") as tar:
+            for path in sorted(source.rglob("*")):
+                tar.add(str(path), arcname=str(path.relative_to(source)), recursive=False)
+            tar.add(str(source), arcname="lib", recursive=False)
+            for jar in sorted(engine.glob("*.jar")):
+                if jar.name not in BES_LAB_DRIVER_JARS:
+                    tar.add(str(jar), arcname="lib/" + jar.name)
+            data = (version + "\n").encode()
+            info = tarfile.TarInfo("VERSION")
+            info.size, info.mode, info.mtime = len(data), 0o644, int(time.time())
+            import io
+            tar.addfile(info, io.BytesIO(data))
+        stamp.write_text(digest)
+        say("built lab BES media %s" % archive.name)
+    patches = ROOT / "lab" / "media" / "bes-patches"
+    (outdir / "patches").mkdir(exist_ok=True)
+    for patch in sorted(p for p in patches.iterdir() if p.is_dir()):
+        archive = outdir / "patches" / (patch.name + ".tar.gz")
+        stamp = outdir / "patches" / (patch.name + ".source")
+        digest = tree_digest(patch)
+        if not (archive.exists() and stamp.exists() and stamp.read_text() == digest):
+            tar_tree(patch, archive, {})
+            stamp.write_text(digest)
+            say("built lab BES patch %s" % archive.name)
+    for sums_dir in (outdir, outdir / "patches"):
+        sums = ["%s  %s" % (hashlib.sha256(p.read_bytes()).hexdigest(), p.name) for p in sorted(sums_dir.glob("*.tar.gz"))]
+        (sums_dir / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+    apps = STATE / "media" / "apps"
+    apps.mkdir(parents=True, exist_ok=True)
+    for app in sorted(p for p in (ROOT / "lab" / "apps").iterdir() if p.is_dir()):
+        zip_tree(app, apps / (app.name + ".war"))
+    jdbc = STATE / "media" / "jdbc"
+    jdbc.mkdir(parents=True, exist_ok=True)
+    for jar in BES_LAB_DRIVER_JARS:
+        shutil.copyfile(engine / jar, jdbc / jar)
+    say("lab application WARs in %s, JDBC driver in %s" % (apps, jdbc))
+
+
+def preview_media():
+    """Lab preview media: the stand-in service (lab/media/preview) as <kind>-<version>.tar.gz per kind."""
+    source = ROOT / "lab" / "media" / "preview"
+    outdir = STATE / "media" / "preview"
+    outdir.mkdir(parents=True, exist_ok=True)
+    version = lab_var("lab_preview_media_version")
+    for kind in PREVIEW_KINDS:
+        archive = outdir / ("%s-%s.tar.gz" % (kind, version))
+        stamp = outdir / (archive.name + ".source")
+        digest = tree_digest(kind, version, source)
+        if archive.exists() and stamp.exists() and stamp.read_text() == digest:
+            continue
+        tar_tree(source, archive, {"VERSION": version + "\n"})
+        stamp.write_text(digest)
+        say("built lab preview media %s" % archive.name)
+    sums = ["%s  %s" % (hashlib.sha256(p.read_bytes()).hexdigest(), p.name) for p in sorted(outdir.glob("*.tar.gz"))]
+    (outdir / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+
+
 def licence(version, days=365):
     import datetime
     path = STATE / "licenses" / "kingbase" / "license.dat"
@@ -216,6 +342,8 @@ def licence(version, days=365):
 LAB_SECRETS = (
     "vault_kingbase_superuser_password",
     "vault_kingbase_esrep_password",
+    "vault_kingbase_app_huaian_password",
+    "vault_preview_cache_password",
 )
 VAULT_FILE = ROOT / "inventories" / "lab" / "group_vars" / "all" / "vault.yml"
 
@@ -299,6 +427,21 @@ def ssh_key():
     return auth
 
 
+MOLECULE_NETWORK = ("huaian-mol", "10.233.0.0/16")
+
+
+def molecule_network():
+    """The network molecule scenarios attach to by address (--network in their extra_opts).
+
+    The podman driver deletes a network it was given by name at every destroy and cannot set its
+    subnet, so the scenarios name this one only inside extra_opts and it stays between runs.
+    """
+    name, subnet = MOLECULE_NETWORK
+    if podman("network", "exists", name, check=False).returncode != 0:
+        podman("network", "create", "--subnet", subnet, "--label", LABEL + "=1", name, capture=True)
+        say("created molecule network %s (%s)" % (name, subnet))
+
+
 def container_state(name):
     res = podman("container", "inspect", "--format",
                  "{{.State.Status}} {{ index .Config.Labels \"%s.build\" }}" % LABEL, name,
@@ -309,12 +452,20 @@ def container_state(name):
     return parts[0], (parts[1] if len(parts) > 1 else None)
 
 
+def all_media(build):
+    """Everything a lab run or a molecule scenario needs besides the image."""
+    media()
+    bes_media(build)
+    preview_media()
+    molecule_network()
+    return ssh_key()
+
+
 def up(args):
     podman_config()
     secrets()
     build = image()
-    media()
-    auth = ssh_key()
+    auth = all_media(build)
     net, hosts = inventory()
     if podman("network", "exists", net["name"], check=False).returncode != 0:
         podman("network", "create", "--subnet", net["subnet"], "--label", LABEL + "=1", net["name"],
@@ -396,7 +547,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("podman-config").set_defaults(func=lambda a: podman_config())
-    sub.add_parser("image").set_defaults(func=lambda a: (podman_config(), secrets(), image(), media()))
+    sub.add_parser("image").set_defaults(func=lambda a: (podman_config(), secrets(), all_media(image())))
     sub.add_parser("up").set_defaults(func=up)
     sub.add_parser("secrets").set_defaults(func=lambda a: secrets())
     sub.add_parser("down").set_defaults(func=down)
