@@ -28,6 +28,18 @@ def failures(report):
     return out
 
 
+def refused_before_any_change(inventory, playbook, check_play, later_plays):
+    """Run a deploy playbook on bad inputs; assert that only check_play failed and that none of the plays
+    named (or starting with) later_plays ran a task. Returns {host: [messages]} of check_play."""
+    res = run_deploy(inventory, playbook)
+    assert res.returncode != 0
+    report = json.loads(res.stdout)
+    failed = failures(report)
+    assert list(failed) == [check_play]
+    assert not any(p["tasks"] for p in report["plays"] if p["play"]["name"].startswith(tuple(later_plays)))
+    return failed[check_play]
+
+
 def test_bad_kingbase_inputs_are_all_refused_before_any_change():
     res = run_deploy("tests/fixtures/inventories/kingbase_bad")
     assert res.returncode != 0
