@@ -7,14 +7,18 @@ def preview_cache_problems(cfg):
     """Every problem with one host's preview_cache inputs ('variable = value : reason; allowed: ...')."""
     p = []
     mode = cfg.get("mode")
-    if mode != "sentinel":
-        p.append("preview_cache_mode = %r : this role builds Sentinel mode only (Redis Cluster is not built yet); "
-                 "allowed: sentinel" % (mode,))
     members = list(cfg.get("members") or [])
     n = len(members)
-    if n < 3 or n % 2 == 0:
+    replicas = int(cfg.get("cluster_replicas") or 0)
+    if mode not in ("sentinel", "cluster"):
+        p.append("preview_cache_mode = %r : allowed: sentinel, cluster" % (mode,))
+    elif mode == "sentinel" and (n < 3 or n % 2 == 0):
         p.append("groups[%s] has %d node(s), so %d sentinel(s) : a majority must survive one failure and ties must "
                  "be impossible; allowed: an odd number of nodes, at least 3" % (cfg.get("group"), n, n))
+    elif mode == "cluster" and (replicas < 0 or n < 3 * (1 + replicas) or n % (1 + replicas)):
+        p.append("groups[%s] has %d node(s) for a Redis Cluster with preview_cache_cluster_replicas = %d : allowed: a "
+                 "multiple of %d nodes giving at least 3 masters, i.e. %d, %d, ..."
+                 % (cfg.get("group"), n, replicas, 1 + replicas, 3 * (1 + replicas), 4 * (1 + replicas)))
     if members and cfg.get("initial_master") not in members:
         p.append("preview_cache_initial_master = %r : not in groups[%s]; allowed: one of %s"
                  % (cfg.get("initial_master"), cfg.get("group"), ", ".join(members)))

@@ -43,9 +43,18 @@ def test_quorum_must_be_a_majority():
     assert msg.startswith("preview_cache_sentinel_quorum = 1 : allowed: 0 (a majority) or a majority of the 3 sentinels, 2..3")
 
 
-def test_cluster_mode_is_refused_honestly():
-    (msg,) = problems(mode="cluster")
-    assert "Sentinel mode only" in msg
+def test_cluster_mode_needs_three_masters():
+    assert problems(mode="cluster") == []
+    assert problems(mode="cluster", members=["c1", "b", "c", "d", "e", "f"], cluster_replicas=1) == []
+    (msg,) = problems(mode="cluster", members=["c1", "b", "c", "d"], cluster_replicas=1)
+    assert msg.startswith("groups[preview_cache] has 4 node(s) for a Redis Cluster with preview_cache_cluster_replicas = 1")
+    # An even number of nodes is fine in cluster mode (no sentinels vote).
+    assert problems(mode="cluster", members=["c1", "b", "c", "d"]) == []
+
+
+def test_unknown_mode_is_refused():
+    (msg,) = problems(mode="standalone")
+    assert msg == "preview_cache_mode = 'standalone' : allowed: sentinel, cluster"
 
 
 def test_every_problem_at_once():
