@@ -444,12 +444,17 @@ def molecule_network():
 
 def container_state(name):
     res = podman("container", "inspect", "--format",
-                 "{{.State.Status}} {{ index .Config.Labels \"%s.build\" }}" % LABEL, name,
-                 check=False, capture=True)
+                 "{{.State.Status}} {{.State.Pid}} {{ index .Config.Labels \"%s.build\" }}" % LABEL,
+                 name, check=False, capture=True)
     if res.returncode != 0:
         return None, None
     parts = res.stdout.split()
-    return parts[0], (parts[1] if len(parts) > 1 else None)
+    status = parts[0]
+    # After the machine restarts podman can still record "running" for a container whose process is
+    # gone; such a container needs a start like a stopped one.
+    if status == "running" and not os.path.exists("/proc/%s" % parts[1]):
+        status = "stale"
+    return status, (parts[2] if len(parts) > 2 else None)
 
 
 def all_media(build):
@@ -476,6 +481,11 @@ def up(args):
         status, host_build = container_state(host)
         if status == "running" and host_build == build:
             continue
+        if status == "stale":
+            # podman cannot stop or start such a container; only removing it clears the record.
+            say("%s: podman records it running but its process is gone; recreating it" % host)
+            podman("rm", "-f", "-t", "0", host, capture=True)
+            status = None
         if status is not None and host_build == build:
             podman("start", host, capture=True)
             started.append(host)
