@@ -344,6 +344,9 @@ LAB_SECRETS = (
     "vault_kingbase_esrep_password",
     "vault_kingbase_app_huaian_password",
     "vault_preview_cache_password",
+    "vault_kingbase_backup_cipher_pass",
+    "vault_kingbase_backup_dump_passphrase",
+    "vault_file_backup_restic_password",
 )
 VAULT_FILE = ROOT / "inventories" / "lab" / "group_vars" / "all" / "vault.yml"
 

@@ -1,0 +1,134 @@
+# -*- coding: utf-8 -*-
+"""Filters of the backup roles and playbooks: restore verification summaries and job status checks.
+
+Pure functions; unit-tested in tests/unit/test_backup_filters.py.
+"""
+from __future__ import annotations
+
+import datetime
+import re
+
+GIB = 1024 ** 3
+_DELTA = re.compile(r"^(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
+
+
+def duration_seconds(delta):
+    """Seconds in a command result's delta ('H:MM:SS.ffffff'); numbers pass through."""
+    if isinstance(delta, (int, float)):
+        return float(delta)
+    m = _DELTA.match(str(delta).strip())
+    if not m:
+        raise ValueError("not a duration H:MM:SS[.f]: %r" % (delta,))
+    return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+
+
+def restore_projection(restored_bytes, restore_seconds, reference_bytes=100 * GIB):
+    """Throughput of one restore and the time the same rate needs for reference_bytes."""
+    restored_bytes, restore_seconds = int(restored_bytes or 0), float(restore_seconds or 0)
+    if restored_bytes <= 0 or restore_seconds <= 0:
+        return {"mb_per_second": None, "hours_per_100gb": None}
+    rate = restored_bytes / restore_seconds
+    return {"mb_per_second": round(rate / 1024 ** 2, 1),
+            "hours_per_100gb": round(reference_bytes / rate / 3600, 2)}
+
+
+def backup_verify_summary(results, objective_hours=12, required_success_rate=0.99, estate_bytes=0):
+    """Summary of one verification run: success rate, throughput, projected restore time, verdict.
+
+    results: the records of each check (kind, target, result, reason, restored_bytes, restore_seconds).
+    estate_bytes: the largest single restore the objective must cover (0: project per 100 GiB only).
+    """
+    results = list(results or [])
+    total = len(results)
+    ok = [r for r in results if r.get("result") == "success"]
+    rate = (len(ok) / total) if total else 0.0
+    timed = [r for r in ok if int(r.get("restored_bytes") or 0) > 0 and float(r.get("restore_seconds") or 0) > 0]
+    restored = sum(int(r["restored_bytes"]) for r in timed)
+    seconds = sum(float(r["restore_seconds"]) for r in timed)
+    projection = restore_projection(restored, seconds)
+    slowest = None
+    for r in timed:
+        p = restore_projection(r["restored_bytes"], r["restore_seconds"])
+        if slowest is None or p["hours_per_100gb"] > slowest["hours_per_100gb"]:
+            slowest = dict(p, target=r.get("target"))
+    problems = []
+    if not total:
+        problems.append("no backup was verified")
+    for r in results:
+        if r.get("result") != "success":
+            problems.append("%s %s: %s" % (r.get("kind"), r.get("target"), r.get("reason") or "failed"))
+    if total and rate < required_success_rate:
+        problems.append("restore success rate %.1f %% is below the required %.1f %%"
+                        % (rate * 100, required_success_rate * 100))
+    estate_hours = None
+    if estate_bytes and slowest and slowest["hours_per_100gb"]:
+        estate_hours = round(slowest["hours_per_100gb"] * int(estate_bytes) / (100 * GIB), 2)
+        if estate_hours > objective_hours:
+            problems.append("at the slowest measured rate a %.1f GiB restore takes %.1f h, over the %s h objective"
+                            % (int(estate_bytes) / GIB, estate_hours, objective_hours))
+    return {
+        "checks": total,
+        "succeeded": len(ok),
+        "failed": total - len(ok),
+        "success_rate": round(rate, 4),
+        "required_success_rate": required_success_rate,
+        "restored_bytes": restored,
+        "restore_seconds": round(seconds, 1),
+        "mb_per_second": projection["mb_per_second"],
+        "hours_per_100gb": projection["hours_per_100gb"],
+        "slowest": slowest,
+        "objective_hours": objective_hours,
+        "estate_bytes": int(estate_bytes or 0),
+        "estate_restore_hours": estate_hours,
+        "problems": problems,
+        "verdict": "pass" if not problems else "fail",
+    }
+
+
+def _parse_time(text):
+    text = str(text)
+    if re.match(r".*[+-]\d{4}$", text):
+        text = text[:-2] + ":" + text[-2:]
+    return datetime.datetime.fromisoformat(text)
+
+
+def backup_status_problems(records, now, max_age_hours):
+    """Problems in job status records (what inspection reports).
+
+    records: {host: {job: record}}; now: ISO time; max_age_hours: {job name pattern (regex): hours}
+    allowed since the last success. A job with no record at all is reported too.
+    """
+    now_t = _parse_time(now)
+    problems = []
+    for host in sorted(records):
+        for job in sorted(records[host]):
+            rec = records[host][job] or {}
+            if rec.get("result") == "failed":
+                problems.append("%s %s: last run failed at %s (%s consecutive): %s"
+                                % (host, job, rec.get("finished"), rec.get("consecutive_failures"),
+                                   ((rec.get("error") or "").strip().splitlines() or ["no output"])[-1]))
+            limit = None
+            for pattern, hours in max_age_hours.items():
+                if re.fullmatch(pattern, job):
+                    limit = float(hours)
+                    break
+            if limit is None:
+                continue
+            last = rec.get("last_success")
+            if not last:
+                problems.append("%s %s: never succeeded" % (host, job))
+                continue
+            age = (now_t - _parse_time(last)).total_seconds() / 3600
+            if age > limit:
+                problems.append("%s %s: last success %s is %.1f h old, over %s h" % (host, job, last, age, limit))
+    return problems
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "duration_seconds": duration_seconds,
+            "restore_projection": restore_projection,
+            "backup_verify_summary": backup_verify_summary,
+            "backup_status_problems": backup_status_problems,
+        }
