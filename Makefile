@@ -14,7 +14,7 @@ SCENARIO ?= os_baseline
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 PLAYBOOKS := $(sort $(wildcard playbooks/*.yml))
 
-.PHONY: help deps venv image secrets lab-up lab-down lab-status demo test lint yamllint ansible-lint pytest syntax molecule molecule-all clean
+.PHONY: help deps venv image secrets lab-up lab-down lab-status demo bench test lint yamllint ansible-lint pytest syntax molecule molecule-all clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -54,12 +54,21 @@ demo: lab-up ## the main job: lab up, converge site.yml, run the health checks, 
 	$(BIN)/ansible-playbook playbooks/kingbase_check.yml | tee $$run/kingbase_check.log; \
 	$(BIN)/ansible-playbook playbooks/bes_check.yml | tee $$run/bes_check.log; \
 	$(BIN)/ansible-playbook playbooks/preview_check.yml | tee $$run/preview_check.log; \
-	echo; echo "demo: the lab is converged and its health checks pass."; \
-	echo "  run logs:     $$run/ (site.log, os_check.log, kingbase_check.log, bes_check.log, preview_check.log)"; \
+	$(BIN)/ansible-playbook lab/playbooks/seed.yml | tee $$run/seed.log; \
+	$(BIN)/ansible-playbook playbooks/backup_run.yml | tee $$run/backup_run.log; \
+	$(BIN)/ansible-playbook playbooks/backup_check.yml | tee $$run/backup_check.log; \
+	$(BIN)/ansible-playbook playbooks/backup_verify.yml | tee $$run/backup_verify.log; \
+	echo; echo "demo: the lab is converged, backed up and restore-tested; its health checks pass."; \
+	echo "  run logs:     $$run/ (site, os_check, kingbase_check, bes_check, preview_check, seed, backup_run, backup_check, backup_verify)"; \
+	echo "  backups:      reports/backup-verify/$$(ls -1 reports/backup-verify | tail -1)/report.md (restore test, 中文), reports/backup-check/"; \
 	echo "  application:  curl http://10.231.10.21:18080/huaian-sample/health.jsp (BES -> Kingbase round trip)"; \
 	echo "  preview:      curl -i http://10.231.10.41:8090/health (rendered through the Redis Sentinel cache)"; \
 	echo "  lab hosts:    make lab-status; a shell: python3 lab/lab.py shell city-kb01 (docs/lab.md)"; \
 	echo "  inventory:    $(BIN)/ansible-inventory --graph"
+
+bench: lab-up ## benchmarks on the lab, as ratios against a baseline measured in the same run (reports/bench/)
+	$(BIN)/ansible-playbook playbooks/site.yml -e change_id=$(CHANGE_ID) >/dev/null
+	$(BIN)/ansible-playbook tools/bench/restore.yml
 
 test: lint pytest syntax molecule-all ## everything CI runs
 	@echo "test: all checks passed"

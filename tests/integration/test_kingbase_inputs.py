@@ -24,7 +24,9 @@ def failures(report):
         for task in play["tasks"]:
             for host, result in task["hosts"].items():
                 if result.get("failed"):
-                    out.setdefault(play["play"]["name"], {})[host] = result.get("msg")
+                    msg = result.get("msg")
+                    out.setdefault(play["play"]["name"], {}).setdefault(host, []).extend(
+                        msg if isinstance(msg, list) else [str(msg)])
     return out
 
 
