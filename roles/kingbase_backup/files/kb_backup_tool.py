@@ -178,8 +178,9 @@ def cmd_mark(args):
                           % (args.lock_timeout, lock_sql(tables[db]) or "SELECT 1"))
         snapshots = {db: locks[db].run("SELECT %s()" % args.fn_export_snapshot)[0][0] for db in args.database}
         first = args.database[0]
-        lsn, marked_at = locks[first].run("SELECT %s(%s), to_char(now(), 'YYYY-MM-DD\"T\"HH24:MI:SS.USOF')"
-                                          % (args.fn_restore_point, quote_literal(args.name)))[0]
+        lsn, marked_at, epoch = locks[first].run(
+            "SELECT %s(%s), to_char(now(), 'YYYY-MM-DD\"T\"HH24:MI:SS.USOF'), extract(epoch from now())"
+            % (args.fn_restore_point, quote_literal(args.name)))[0]
         for db in args.database:
             readers[db] = Session(args.ksql, db)
             readers[db].run("BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT %s"
@@ -195,7 +196,7 @@ def cmd_mark(args):
     finally:
         for s in list(locks.values()) + list(readers.values()):
             s.close()
-    doc = {"kind": "restore_point", "name": args.name, "lsn": lsn, "time": marked_at,
+    doc = {"kind": "restore_point", "name": args.name, "lsn": lsn, "time": marked_at, "epoch": float(epoch),
            "databases": checksums, "totals": totals(checksums)}
     write_json(args.out, doc)
     print("restore point %s at %s (%s): %d tables, %d rows" % (args.name, lsn, marked_at,
