@@ -11,10 +11,15 @@ export ANSIBLE_VAULT_PASSWORD_FILE := $(CURDIR)/.lab/vault-password
 # Change request id for the lab demo's changing runs (production runs pass their own).
 CHANGE_ID ?= LAB-$(shell date +%Y)-0001
 SCENARIO ?= os_baseline
+# ARA=1 records every ansible run of this make into ARA (.ara/server/ansible.sqlite, labels cr:<id>, check:<bool>).
+ifeq ($(ARA),1)
+export HUAIAN_ARA := 1
+endif
+export ARA_BASE_DIR ?= $(CURDIR)/.ara/server
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 PLAYBOOKS := $(sort $(wildcard playbooks/*.yml))
 
-.PHONY: help deps venv image secrets lab-up lab-down lab-status demo bench test lint yamllint ansible-lint pytest syntax molecule molecule-all clean
+.PHONY: runs ara-runs help deps venv image secrets lab-up lab-down lab-status demo bench test lint yamllint ansible-lint pytest syntax molecule molecule-all clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,12 +60,18 @@ demo: lab-up ## the main job: lab up, converge site.yml, run the health checks, 
 	$(BIN)/ansible-playbook playbooks/bes_check.yml | tee $$run/bes_check.log; \
 	$(BIN)/ansible-playbook playbooks/preview_check.yml | tee $$run/preview_check.log; \
 	$(BIN)/ansible-playbook lab/playbooks/seed.yml | tee $$run/seed.log; \
-	$(BIN)/ansible-playbook playbooks/backup_run.yml | tee $$run/backup_run.log; \
+	$(BIN)/ansible-playbook playbooks/backup_run.yml -e change_id=$(CHANGE_ID) | tee $$run/backup_run.log; \
 	$(BIN)/ansible-playbook playbooks/backup_check.yml | tee $$run/backup_check.log; \
-	$(BIN)/ansible-playbook playbooks/backup_verify.yml | tee $$run/backup_verify.log; \
-	echo; echo "demo: the lab is converged, backed up and restore-tested; its health checks pass."; \
-	echo "  run logs:     $$run/ (site, os_check, kingbase_check, bes_check, preview_check, seed, backup_run, backup_check, backup_verify)"; \
+	$(BIN)/ansible-playbook playbooks/backup_verify.yml -e change_id=$(CHANGE_ID) | tee $$run/backup_verify.log; \
+	$(BIN)/ansible-playbook playbooks/inspect.yml | tee $$run/inspect.log; \
+	$(BIN)/ansible-playbook playbooks/baseline_accept.yml -e change_id=$(CHANGE_ID) -e baseline_accept_all=true | tee $$run/baseline_accept.log; \
+	$(BIN)/ansible-playbook playbooks/drift.yml | tee $$run/drift.log; \
+	$(BIN)/ansible-playbook playbooks/inspect_deep.yml | tee $$run/inspect_deep.log; \
+	echo; echo "demo: the lab is converged, backed up, restore-tested, inspected and baselined; its checks pass."; \
+	echo "  run logs:     $$run/ (site, os_check, kingbase_check, bes_check, preview_check, seed, backup_run, backup_check, backup_verify, inspect, baseline_accept, drift, inspect_deep)"; \
 	echo "  backups:      reports/backup-verify/$$(ls -1 reports/backup-verify | tail -1)/report.md (restore test, 中文), reports/backup-check/"; \
+	echo "  inspection:   reports/inspection/latest/report.html (巡检报告), summary.md, findings.json; register: reports/inspection/register.json"; \
+	echo "  baselines:    baselines/lab/<host>.json; drift: reports/drift/ (漂移报告); run records: records/"; \
 	echo "  application:  curl http://10.231.10.21:18080/huaian-sample/health.jsp (BES -> Kingbase round trip)"; \
 	echo "  preview:      curl -i http://10.231.10.41:8090/health (rendered through the Redis Sentinel cache)"; \
 	echo "  lab hosts:    make lab-status; a shell: python3 lab/lab.py shell city-kb01 (docs/lab.md)"; \
@@ -69,6 +80,16 @@ demo: lab-up ## the main job: lab up, converge site.yml, run the health checks, 
 bench: lab-up ## benchmarks on the lab, as ratios against a baseline measured in the same run (reports/bench/)
 	$(BIN)/ansible-playbook playbooks/site.yml -e change_id=$(CHANGE_ID) >/dev/null
 	$(BIN)/ansible-playbook tools/bench/restore.yml
+
+runs: ## every run record of a change request: make runs CR=CR-2026-0142 (docs/runbooks/change-records.md)
+	@test -n "$(CR)" || { echo "runs: give the change request, e.g. make runs CR=CR-2026-0142"; exit 2; }
+	@find records -name '*-$(CR).json' 2>/dev/null | sort | while read -r f; do \
+	  $(BIN)/python -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["start"], r["result"], "check" if r["check_mode"] else "apply", r["operator"]["name"], r["playbook"].split("/")[-1], "limit=%s" % r["limit"], sys.argv[1])' "$$f"; done
+
+ara-runs: venv ## every ARA-recorded run of a change request: make ara-runs CR=CR-2026-0142
+	@test -n "$(CR)" || { echo "ara-runs: give the change request, e.g. make ara-runs CR=CR-2026-0142"; exit 2; }
+	@test -f "$(ARA_BASE_DIR)/ansible.sqlite" || { echo "ara-runs: no ARA database in $(ARA_BASE_DIR) (run with ARA=1 first)"; exit 0; }; \
+	$(BIN)/ara playbook list --label "cr:$(CR)" -c id -c status -c path -c started -c duration --limit 1000
 
 test: lint pytest syntax molecule-all ## everything CI runs
 	@echo "test: all checks passed"

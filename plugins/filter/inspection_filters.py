@@ -1,0 +1,433 @@
+# -*- coding: utf-8 -*-
+"""Controller-side judgement of an inspection run: findings across hosts, the anomaly register carried
+from run to run, platform states, trend series and their SVG charts, the capacity forecast, restore-test
+and failover-readiness findings of the deep inspection.
+
+The component modules (host_inspect, kingbase_inspect, ...) judge each host against its thresholds; this
+file only joins their results and judges what needs more than one host or more than one run.
+"""
+from __future__ import absolute_import, division, print_function
+
+import datetime
+import html
+import math
+import re
+
+__metaclass__ = type
+
+# Findings of no single platform: the controller's probes and restore tests, and hosts outside the platforms.
+NO_PLATFORM_NAME = u"跨平台（控制机探测与恢复测试）"
+SEVERITY_ORDER = {"critical": 0, "warning": 1}
+PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+           "#7f7f7f", "#bcbd22")
+
+
+def _get(mapping, key, default=None):
+    try:
+        value = mapping[key]
+    except Exception:  # noqa: BLE001 - hostvars of a host outside the inventory raise Ansible's own errors
+        return default
+    return default if value is None else value
+
+
+def finding_key(finding):
+    """A finding's identity across runs: the same code on the same host and subject is the same anomaly."""
+    return "%s|%s|%s" % (finding.get("code", ""), finding.get("host", ""), finding.get("subject") or "")
+
+
+def inspection_hosts(hostvars, hosts, platform_groups=None):
+    """One record per inspected host: platform, what its components returned, whether it was reached."""
+    records = []
+    for host in hosts:
+        hv = hostvars[host] if host in hostvars else {}
+        groups = list(_get(hv, "group_names", []))
+        platform = _get(hv, "platform_code", "")
+        if not platform and platform_groups:
+            platform = next((g for g in groups if g in platform_groups), "")
+        results = list(_get(hv, "inspection_results", []))
+        error = _get(hv, "inspection_error", "")
+        records.append({
+            "host": host,
+            "platform": platform or "-",
+            "platform_name": _get(hv, "platform_name_zh", "") or platform or NO_PLATFORM_NAME,
+            "groups": sorted(groups),
+            "reached": bool(results) or bool(error),
+            "error": error,
+            "components": [r.get("component") for r in results],
+            "results": results,
+        })
+    return records
+
+
+def inspection_findings(host_records, extra=None):
+    """Every finding of the run, each naming its host and platform, worst first.
+
+    A host that returned nothing was not reached (or its inspection stopped): that is a finding too.
+    """
+    findings = []
+    for rec in host_records:
+        base = {"host": rec["host"], "platform": rec["platform"], "platform_name": rec["platform_name"]}
+        if rec.get("error"):
+            f = dict(base, code="INSPECTION_ERROR", severity="critical", component="inspection", subject="",
+                     message=u"巡检未能完成：%s" % rec["error"],
+                     action=u"检查该主机的连接与巡检模块输出，修复后重新巡检", value=None, threshold=None)
+            findings.append(f)
+        elif not rec.get("reached"):
+            f = dict(base, code="HOST_UNREACHABLE", severity="critical", component="host", subject="",
+                     message=u"主机无法连接，未取得巡检数据",
+                     action=u"检查主机是否运行、网络与 SSH 是否可达", value=None, threshold=None)
+            findings.append(f)
+        for result in rec.get("results", []):
+            for item in result.get("findings", []) or []:
+                f = dict(item)
+                f.setdefault("component", result.get("component", ""))
+                f.update(base)
+                findings.append(f)
+    for item in extra or []:
+        findings.append(dict(item))
+    for f in findings:
+        f.setdefault("subject", "")
+        if f.get("severity") not in SEVERITY_ORDER:
+            f["severity"] = "warning"
+    findings.sort(key=lambda f: (SEVERITY_ORDER[f["severity"]], f.get("platform", ""), f.get("host", ""),
+                                 f.get("code", ""), f.get("subject") or ""))
+    return findings
+
+
+def inspection_register(previous, findings, run_id, now):
+    """Carry the anomaly register across runs.
+
+    Each entry is one anomaly (code, host, subject): `new` the first run it is seen (or seen again after it
+    was resolved), `open` while it persists, `resolved` the first run it is gone. Follow-up fields an
+    operator adds to an entry (owner, ticket, note) are kept.
+    """
+    entries = {}
+    for entry in (previous or {}).get("entries", []):
+        entries[entry["key"]] = dict(entry)
+    seen = set()
+    for f in findings:
+        key = finding_key(f)
+        seen.add(key)
+        entry = entries.get(key)
+        if entry is None or entry.get("status") == "resolved":
+            history = list(entry.get("history", [])) if entry else []
+            history.append({"run": run_id, "event": "new" if entry is None else "reopened"})
+            entry = dict(entry or {}, key=key, first_seen=now, runs_seen=0, history=history, resolved_at=None)
+            entry["status"] = "new"
+        else:
+            entry["status"] = "open"
+        entry.update({
+            "code": f.get("code"), "host": f.get("host"), "platform": f.get("platform"),
+            "subject": f.get("subject") or "", "severity": f.get("severity"), "message": f.get("message"),
+            "action": f.get("action"), "last_seen": now, "last_run": run_id,
+            "runs_seen": int(entry.get("runs_seen", 0)) + 1,
+        })
+        entries[key] = entry
+    for key, entry in entries.items():
+        if key in seen:
+            continue
+        if entry.get("status") in ("new", "open"):
+            entry["status"] = "resolved"
+            entry["resolved_at"] = now
+            entry.setdefault("history", []).append({"run": run_id, "event": "resolved"})
+    ordered = sorted(entries.values(), key=lambda e: ({"new": 0, "open": 1, "resolved": 2}[e["status"]],
+                                                       SEVERITY_ORDER.get(e.get("severity"), 2), e["key"]))
+    counts = {s: sum(1 for e in ordered if e["status"] == s) for s in ("new", "open", "resolved")}
+    return {"updated": now, "last_run": run_id, "counts": counts, "entries": ordered}
+
+
+def register_status(register, findings):
+    """Annotate each finding with its register status (new / open) and first-seen time."""
+    index = {e["key"]: e for e in (register or {}).get("entries", [])}
+    out = []
+    for f in findings:
+        entry = index.get(finding_key(f), {})
+        out.append(dict(f, status=entry.get("status", "new"), first_seen=entry.get("first_seen")))
+    return out
+
+
+def inspection_platforms(host_records, findings):
+    """Each platform at a glance: hosts, worst severity, counts."""
+    platforms = {}
+    for rec in host_records:
+        p = platforms.setdefault(rec["platform"], {"code": rec["platform"], "name": rec["platform_name"],
+                                                   "hosts": 0, "critical": 0, "warning": 0})
+        p["hosts"] += 1
+    for f in findings:
+        p = platforms.setdefault(f.get("platform", "-"), {"code": f.get("platform", "-"),
+                                                          "name": f.get("platform_name") or f.get("platform", "-"),
+                                                          "hosts": 0, "critical": 0, "warning": 0})
+        p[f["severity"]] += 1
+    for p in platforms.values():
+        p["status"] = "critical" if p["critical"] else "warning" if p["warning"] else "ok"
+    return sorted(platforms.values(), key=lambda p: (p["code"] != "city", p["code"]))
+
+
+def inspection_metrics(host_records):
+    """host -> {metric: value} of this run (numbers only)."""
+    metrics = {}
+    for rec in host_records:
+        merged = {}
+        for result in rec.get("results", []):
+            for name, value in (result.get("metrics") or {}).items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    continue
+                if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+                    continue
+                merged[name] = value
+        if merged:
+            metrics[rec["host"]] = merged
+    return metrics
+
+
+def _metric_family(name):
+    return name.split(":", 1)[0]
+
+
+def inspection_trends(history, run_id, metrics, families, max_runs=26):
+    """Series per metric family across archived runs plus this one.
+
+    history: [{run, metrics: {host: {metric: value}}}] of earlier runs (any order). Returns
+    [{family, series: [{label, points: [[run, value], ...]}], runs: [...]}] for each family in `families`.
+    """
+    runs = sorted([h for h in history or [] if h.get("run") and h.get("run") != run_id], key=lambda h: h["run"])
+    runs = runs[-(max_runs - 1):] if max_runs > 1 else []
+    runs.append({"run": run_id, "metrics": metrics})
+    run_ids = [r["run"] for r in runs]
+    out = []
+    for family in families:
+        series = {}
+        for r in runs:
+            for host, values in (r.get("metrics") or {}).items():
+                for name, value in values.items():
+                    if _metric_family(name) != family:
+                        continue
+                    label = host if name == family else "%s %s" % (host, name.split(":", 1)[1])
+                    series.setdefault(label, []).append([r["run"], value])
+        if series:
+            out.append({"family": family, "runs": run_ids,
+                        "series": [{"label": k, "points": v} for k, v in sorted(series.items())]})
+    return out
+
+
+def svg_chart(trend, title="", unit="", width=640, height=240):
+    """A self-contained SVG line chart of one trend family (no script, no external resource)."""
+    left, right, top, bottom = 56, 12, 28, 34
+    runs = trend.get("runs") or []
+    series = trend.get("series") or []
+    values = [p[1] for s in series for p in s["points"]]
+    if not runs or not values:
+        return ""
+    lo = min(0.0, min(values))
+    hi = max(values)
+    if hi <= lo:
+        hi = lo + 1.0
+    hi = hi * 1.1 if hi > 0 else hi + 1
+    plot_w = width - left - right
+    plot_h = height - top - bottom
+    index = {r: i for i, r in enumerate(runs)}
+
+    def x(run):
+        return left + (plot_w * index[run] / (len(runs) - 1) if len(runs) > 1 else plot_w / 2.0)
+
+    def y(v):
+        return top + plot_h - (v - lo) * plot_h / (hi - lo)
+
+    parts = ['<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="%d" height="%d" viewBox="0 0 %d %d" '
+             'role="img" aria-label="%s">' % (width, height + 18 * ((len(series) + 2) // 3), width,
+                                                height + 18 * ((len(series) + 2) // 3), html.escape(title)),
+             '<text x="%d" y="16" font-size="13" font-weight="bold">%s</text>' % (left, html.escape(title))]
+    for i in range(5):
+        v = lo + (hi - lo) * i / 4.0
+        parts.append('<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#ddd"/>' % (left, width - right, y(v), y(v)))
+        parts.append('<text x="%d" y="%.1f" font-size="10" text-anchor="end">%s%s</text>'
+                     % (left - 4, y(v) + 3, _fmt(v), html.escape(unit)))
+    parts.append('<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#888"/>' % (left, width - right, top + plot_h, top + plot_h))
+    for run in (runs[0], runs[-1]) if len(runs) > 1 else (runs[0],):
+        anchor = "start" if run == runs[0] and len(runs) > 1 else "end" if len(runs) > 1 else "middle"
+        parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="%s">%s</text>'
+                     % (x(run), top + plot_h + 14, anchor, html.escape(run)))
+    for n, s in enumerate(series):
+        color = PALETTE[n % len(PALETTE)]
+        pts = " ".join("%.1f,%.1f" % (x(r), y(v)) for r, v in s["points"])
+        if len(s["points"]) > 1:
+            parts.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (color, pts))
+        for r, v in s["points"]:
+            parts.append('<circle cx="%.1f" cy="%.1f" r="3" fill="%s"><title>%s %s: %s%s</title></circle>'
+                         % (x(r), y(v), color, html.escape(s["label"]), html.escape(r), _fmt(v), html.escape(unit)))
+        lx = left + (n % 3) * ((width - left) // 3)
+        ly = height + 4 + 18 * (n // 3)
+        parts.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>' % (lx, ly, color))
+        parts.append('<text x="%d" y="%d" font-size="11">%s</text>' % (lx + 14, ly + 9, html.escape(s["label"])))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _fmt(v):
+    if abs(v) < 10 and not float(v).is_integer():
+        return "%.2f" % v
+    if abs(v) >= 1e9:
+        return "%.1fG" % (v / 1e9)
+    if abs(v) >= 1e6:
+        return "%.1fM" % (v / 1e6)
+    if abs(v) >= 1e4:
+        return "%.0fk" % (v / 1e3)
+    if float(v).is_integer():
+        return "%d" % v
+    return "%.1f" % v
+
+
+def _run_time(run_id):
+    return datetime.datetime.strptime(run_id, "%Y%m%dT%H%M%SZ")
+
+
+def capacity_forecast(history, run_id, metrics, families=("disk_used_pct", "inode_used_pct"),
+                      horizon_days=90, min_span_days=7, min_points=3, limit_pct=100.0):
+    """Days until each filesystem fills, from a least-squares line through the archived runs.
+
+    Returns {forecasts: [...], findings: [...]}; a series with too little history (fewer than min_points
+    runs or spanning less than min_span_days) is listed without a projection rather than guessed.
+    """
+    runs = sorted([h for h in history or [] if h.get("run") and h.get("run") != run_id], key=lambda h: h["run"])
+    runs.append({"run": run_id, "metrics": metrics})
+    series = {}
+    for r in runs:
+        t = _run_time(r["run"])
+        for host, values in (r.get("metrics") or {}).items():
+            for name, value in values.items():
+                if _metric_family(name) in families:
+                    series.setdefault((host, name), []).append((t, float(value)))
+    forecasts, findings = [], []
+    now = _run_time(run_id)
+    for (host, name), points in sorted(series.items()):
+        span = (points[-1][0] - points[0][0]).total_seconds() / 86400.0
+        entry = {"host": host, "metric": name, "points": len(points), "span_days": round(span, 1),
+                 "current": points[-1][1], "per_day": None, "days_left": None}
+        if len(points) >= min_points and span >= min_span_days:
+            xs = [(t - points[0][0]).total_seconds() / 86400.0 for t, _ in points]
+            ys = [v for _, v in points]
+            mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+            den = sum((a - mx) ** 2 for a in xs)
+            slope = sum((a - mx) * (b - my) for a, b in zip(xs, ys)) / den if den else 0.0
+            entry["per_day"] = round(slope, 3)
+            if slope > 0:
+                intercept = my - slope * mx
+                x_now = (now - points[0][0]).total_seconds() / 86400.0
+                left = (limit_pct - (intercept + slope * x_now)) / slope
+                entry["days_left"] = round(max(left, 0.0), 1)
+                if left <= horizon_days:
+                    kind = u"磁盘空间" if name.startswith("disk") else u"inode"
+                    findings.append({
+                        "code": "CAP_FILESYSTEM_FORECAST", "severity": "critical" if left <= 30 else "warning",
+                        "component": "capacity", "host": host, "subject": name.split(":", 1)[-1],
+                        "message": u"按近 %.0f 天趋势（每天 +%.2f%%），%s 约 %.0f 天后用满（当前 %.1f%%，预测范围 %d 天）"
+                                   % (span, slope, kind, left, points[-1][1], horizon_days),
+                        "action": u"在用满前扩容或清理，并确认增长原因",
+                        "value": round(left, 1), "threshold": horizon_days})
+        forecasts.append(entry)
+    return {"forecasts": forecasts, "findings": findings}
+
+
+def restore_test_findings(summary, now, max_age_days=35, required_rate=0.99):
+    """Deep inspection: the newest restore test (backup_verify.yml's summary.json) is recent and passed."""
+    if not summary:
+        return [{"code": "BACKUP_RESTORE_TEST_MISSING", "severity": "critical", "component": "backup",
+                 "host": "localhost", "platform": "-", "platform_name": NO_PLATFORM_NAME, "subject": "",
+                 "message": u"没有找到任何恢复测试记录", "action": u"运行 backup_verify.yml 做一次恢复测试",
+                 "value": None, "threshold": max_age_days}]
+    findings = []
+    age = (_run_time(now) - _run_time(summary["run"])).total_seconds() / 86400.0
+    base = {"component": "backup", "host": "localhost", "platform": "-", "platform_name": NO_PLATFORM_NAME,
+            "subject": summary["run"]}
+    if age > max_age_days:
+        findings.append(dict(base, code="BACKUP_RESTORE_TEST_STALE", severity="warning",
+                             message=u"最近一次恢复测试在 %.0f 天前（要求 %d 天内）" % (age, max_age_days),
+                             action=u"运行 backup_verify.yml 做一次恢复测试", value=round(age, 1),
+                             threshold=max_age_days))
+    rate = summary.get("success_rate")
+    if summary.get("verdict") != "pass" or rate is None or rate < required_rate:
+        findings.append(dict(base, code="BACKUP_RESTORE_TEST_FAILED", severity="critical",
+                             message=u"最近一次恢复测试未通过：成功率 %s（要求 ≥ %s），失败 %s 项"
+                                     % (rate, required_rate, summary.get("failed")),
+                             action=u"查看 reports/backup-verify/%s/report.md，修复后重新测试" % summary["run"],
+                             value=rate, threshold=required_rate))
+    return findings
+
+
+def failover_readiness(host_records, findings, clusters):
+    """Deep inspection: can each Kingbase cluster and each cache fail over now?
+
+    clusters: {cluster name: [member hosts]}. A cluster is ready when every member was inspected, none has
+    a critical KB_ finding, and its primary reports at least one streaming standby (a kb_repl_lag_bytes
+    metric). Not ready -> KB_FAILOVER_NOT_READY (critical).
+    """
+    by_host = {r["host"]: r for r in host_records}
+    critical = {}
+    for f in findings:
+        if f["severity"] == "critical" and (f.get("code") or "").startswith(("KB_", "HOST_UNREACHABLE", "INSPECTION_")):
+            critical.setdefault(f["host"], []).append(f["code"])
+    table, out = [], []
+    for name, members in sorted((clusters or {}).items()):
+        reasons = []
+        streaming = []
+        for host in members:
+            rec = by_host.get(host)
+            if rec is None:
+                continue
+            for code in critical.get(host, []):
+                reasons.append("%s: %s" % (host, code))
+            for result in rec.get("results", []):
+                for metric in (result.get("metrics") or {}):
+                    if metric.startswith("kb_repl_lag_bytes:"):
+                        streaming.append(metric.split(":", 1)[1])
+        members_seen = [h for h in members if h in by_host]
+        if not members_seen:
+            continue
+        if len(members_seen) > 1 and not streaming:
+            reasons.append(u"主库没有正在同步的备库")
+        ready = not reasons
+        table.append({"cluster": name, "members": members_seen, "streaming": sorted(set(streaming)),
+                      "ready": ready, "reasons": sorted(set(reasons))})
+        if not ready:
+            first = members_seen[0]
+            out.append({"code": "KB_FAILOVER_NOT_READY", "severity": "critical", "component": "kingbase",
+                        "host": first, "platform": by_host[first]["platform"],
+                        "platform_name": by_host[first]["platform_name"], "subject": name,
+                        "message": u"集群 %s 当前不具备故障切换条件：%s" % (name, u"；".join(sorted(set(reasons)))),
+                        "action": u"先修复备库复制与集群状态，再进入节假日保障期",
+                        "value": None, "threshold": None})
+    return {"clusters": table, "findings": out}
+
+
+def finding_line(finding):
+    """One line per finding for the run's output."""
+    subject = (" " + finding["subject"]) if finding.get("subject") else ""
+    status = (" (%s)" % finding["status"]) if finding.get("status") else ""
+    return u"[%s] %s %s%s: %s%s" % (finding.get("severity"), finding.get("code"), finding.get("host"), subject,
+                                    finding.get("message"), status)
+
+
+def inspection_counts(findings):
+    counts = {"critical": 0, "warning": 0}
+    for f in findings:
+        counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+    return counts
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "inspection_hosts": inspection_hosts,
+            "inspection_findings": inspection_findings,
+            "inspection_register": inspection_register,
+            "inspection_register_status": register_status,
+            "inspection_platforms": inspection_platforms,
+            "inspection_metrics": inspection_metrics,
+            "inspection_trends": inspection_trends,
+            "inspection_svg_chart": svg_chart,
+            "inspection_capacity_forecast": capacity_forecast,
+            "inspection_restore_test_findings": restore_test_findings,
+            "inspection_failover_readiness": failover_readiness,
+            "inspection_counts": inspection_counts,
+            "inspection_finding_line": finding_line,
+        }

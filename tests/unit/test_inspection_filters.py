@@ -1,0 +1,173 @@
+"""inspection_filters: joining hosts, the anomaly register, trends, charts, forecast, deep findings."""
+import xml.etree.ElementTree as ET
+
+import pytest
+
+import inspection_filters as f
+
+
+def hv(**hosts):
+    return hosts
+
+
+def result(component, findings=(), metrics=None):
+    return {"component": component, "facts": {}, "metrics": metrics or {}, "findings": list(findings)}
+
+
+def finding(code, severity="critical", subject=""):
+    return {"code": code, "severity": severity, "subject": subject, "message": code, "action": "fix"}
+
+
+HOSTVARS = hv(
+    kb1={"group_names": ["city", "kingbase"], "platform_code": "city", "platform_name_zh": "市级",
+         "inspection_results": [result("host", metrics={"disk_used_pct:/": 40.0, "load1": 0.5, "flag": True}),
+                                result("kingbase", [finding("KB_STANDBY_NOT_STREAMING", subject="kb2")])]},
+    kb2={"group_names": ["city", "kingbase"], "platform_code": "city", "platform_name_zh": "市级"},
+    bes1={"group_names": ["hongze", "bes"], "inspection_error": "Inspect bes: boom",
+          "inspection_results": []},
+)
+
+
+def test_hosts_and_findings_name_host_platform_and_unreachable():
+    recs = f.inspection_hosts(HOSTVARS, ["kb1", "kb2", "bes1"], ["city", "hongze"])
+    assert [r["platform"] for r in recs] == ["city", "city", "hongze"]
+    assert [r["reached"] for r in recs] == [True, False, True]
+    found = f.inspection_findings(recs)
+    codes = [(x["code"], x["host"]) for x in found]
+    assert ("HOST_UNREACHABLE", "kb2") in codes
+    assert ("INSPECTION_ERROR", "bes1") in codes
+    standby = [x for x in found if x["code"] == "KB_STANDBY_NOT_STREAMING"][0]
+    assert standby["host"] == "kb1" and standby["platform"] == "city" and standby["component"] == "kingbase"
+    assert all(x["severity"] == "critical" for x in found)
+
+
+def test_findings_sorted_worst_first_and_unknown_severity_is_warning():
+    recs = f.inspection_hosts(hv(a={"group_names": [], "platform_code": "city", "inspection_results": [
+        result("host", [finding("HOST_X", "warning"), finding("HOST_Y", "bogus"), finding("HOST_Z")])]}), ["a"])
+    found = f.inspection_findings(recs)
+    assert [x["code"] for x in found] == ["HOST_Z", "HOST_X", "HOST_Y"]
+    assert found[-1]["severity"] == "warning"
+
+
+def test_register_new_open_resolved_reopened_keeps_follow_up():
+    a = dict(finding("HOST_DISK_USAGE", subject="/data"), host="h1", platform="city")
+    b = dict(finding("BES_DOWN"), host="h2", platform="city")
+    r1 = f.inspection_register({}, [a, b], "20260101T000000Z", "t1")
+    assert r1["counts"] == {"new": 2, "open": 0, "resolved": 0}
+    # The operator follows one up in the register.
+    for e in r1["entries"]:
+        if e["code"] == "BES_DOWN":
+            e["owner"] = "zhang"
+            e["ticket"] = "OPS-7"
+    r2 = f.inspection_register(r1, [b], "20260108T000000Z", "t2")
+    by = {e["code"]: e for e in r2["entries"]}
+    assert by["BES_DOWN"]["status"] == "open" and by["BES_DOWN"]["runs_seen"] == 2
+    assert by["BES_DOWN"]["owner"] == "zhang" and by["BES_DOWN"]["first_seen"] == "t1"
+    assert by["HOST_DISK_USAGE"]["status"] == "resolved" and by["HOST_DISK_USAGE"]["resolved_at"] == "t2"
+    r3 = f.inspection_register(r2, [a], "20260115T000000Z", "t3")
+    by = {e["code"]: e for e in r3["entries"]}
+    assert by["HOST_DISK_USAGE"]["status"] == "new"
+    assert [h["event"] for h in by["HOST_DISK_USAGE"]["history"]] == ["new", "resolved", "reopened"]
+    assert by["BES_DOWN"]["status"] == "resolved" and by["BES_DOWN"]["ticket"] == "OPS-7"
+    # A resolved entry stays resolved (not re-resolved) while absent.
+    r4 = f.inspection_register(r3, [a], "20260122T000000Z", "t4")
+    assert {e["code"]: e for e in r4["entries"]}["BES_DOWN"]["resolved_at"] == "t3"
+    status = f.register_status(r4, [a])
+    assert status[0]["status"] == "open" and status[0]["first_seen"] == "t3"
+
+
+def test_same_code_on_two_subjects_are_two_anomalies():
+    a = dict(finding("HOST_DISK_USAGE", subject="/"), host="h1")
+    b = dict(finding("HOST_DISK_USAGE", subject="/data"), host="h1")
+    assert len(f.inspection_register({}, [a, b], "r", "t")["entries"]) == 2
+
+
+def test_platforms_at_a_glance():
+    recs = f.inspection_hosts(HOSTVARS, ["kb1", "kb2", "bes1"], ["city", "hongze"])
+    plats = f.inspection_platforms(recs, f.inspection_findings(recs))
+    assert plats[0]["code"] == "city" and plats[0]["status"] == "critical" and plats[0]["hosts"] == 2
+    assert plats[0]["critical"] == 2
+    ok = f.inspection_platforms([{"platform": "xuyi", "platform_name": "盱眙县"}], [])
+    assert ok == [{"code": "xuyi", "name": "盱眙县", "hosts": 1, "critical": 0, "warning": 0, "status": "ok"}]
+
+
+def test_metrics_keep_numbers_only():
+    recs = f.inspection_hosts(HOSTVARS, ["kb1", "kb2"])
+    assert f.inspection_metrics(recs) == {"kb1": {"disk_used_pct:/": 40.0, "load1": 0.5}}
+
+
+HISTORY = [
+    {"run": "20260115T000000Z", "metrics": {"kb1": {"disk_used_pct:/": 50.0, "load1": 1}}},
+    {"run": "20260101T000000Z", "metrics": {"kb1": {"disk_used_pct:/": 30.0}, "kb2": {"disk_used_pct:/data": 10}}},
+    {"run": "20260108T000000Z", "metrics": {"kb1": {"disk_used_pct:/": 40.0}}},
+]
+
+
+def test_trends_order_runs_and_label_series():
+    trends = f.inspection_trends(HISTORY, "20260122T000000Z", {"kb1": {"disk_used_pct:/": 60.0}},
+                                 ["disk_used_pct", "load1", "mem_used_pct"])
+    assert [t["family"] for t in trends] == ["disk_used_pct", "load1"]
+    disk = trends[0]
+    assert disk["runs"] == ["20260101T000000Z", "20260108T000000Z", "20260115T000000Z", "20260122T000000Z"]
+    series = {s["label"]: s["points"] for s in disk["series"]}
+    assert [v for _, v in series["kb1 /"]] == [30.0, 40.0, 50.0, 60.0]
+    assert series["kb2 /data"] == [["20260101T000000Z", 10]]
+    limited = f.inspection_trends(HISTORY, "20260122T000000Z", {}, ["disk_used_pct"], max_runs=2)
+    assert limited[0]["runs"] == ["20260115T000000Z", "20260122T000000Z"]
+
+
+def test_svg_chart_is_wellformed_with_a_line_per_series():
+    trend = f.inspection_trends(HISTORY, "20260122T000000Z", {"kb1": {"disk_used_pct:/": 60.0}},
+                                ["disk_used_pct"])[0]
+    svg = f.svg_chart(trend, "磁盘 <使用率>", "%")
+    root = ET.fromstring(svg)
+    ns = "{http://www.w3.org/2000/svg}"
+    assert len(root.findall(ns + "polyline")) == 1  # kb2 /data has a single point: a dot, no line
+    assert len(root.findall(ns + "circle")) == 5
+    assert "磁盘 &lt;使用率&gt;" in svg
+    assert f.svg_chart({"runs": [], "series": []}) == ""
+
+
+def test_capacity_forecast_projects_only_with_enough_history():
+    out = f.capacity_forecast(HISTORY, "20260122T000000Z", {"kb1": {"disk_used_pct:/": 60.0},
+                                                            "kb2": {"disk_used_pct:/data": 10}},
+                              horizon_days=90, min_span_days=7, min_points=3)
+    fc = {(x["host"], x["metric"]): x for x in out["forecasts"]}
+    # 10 points a week: 40 points left at 60 % -> 28 days.
+    assert fc[("kb1", "disk_used_pct:/")]["days_left"] == pytest.approx(28.0, abs=0.1)
+    assert fc[("kb2", "disk_used_pct:/data")]["days_left"] is None
+    assert [(x["code"], x["host"], x["subject"], x["severity"]) for x in out["findings"]] == \
+        [("CAP_FILESYSTEM_FORECAST", "kb1", "/", "critical")]
+    far = f.capacity_forecast(HISTORY, "20260122T000000Z", {"kb1": {"disk_used_pct:/": 60.0}}, horizon_days=20)
+    assert far["findings"] == []
+    short = f.capacity_forecast(HISTORY, "20260122T000000Z", {"kb1": {"disk_used_pct:/": 60.0}}, min_span_days=30)
+    assert short["findings"] == [] and short["forecasts"][0]["per_day"] is None
+
+
+def test_restore_test_findings():
+    ok = {"run": "20260110T000000Z", "verdict": "pass", "success_rate": 1.0, "failed": 0}
+    assert f.restore_test_findings(ok, "20260122T000000Z") == []
+    assert [x["code"] for x in f.restore_test_findings(ok, "20260301T000000Z")] == ["BACKUP_RESTORE_TEST_STALE"]
+    bad = dict(ok, verdict="fail", success_rate=0.75, failed=1)
+    assert [x["code"] for x in f.restore_test_findings(bad, "20260111T000000Z")] == ["BACKUP_RESTORE_TEST_FAILED"]
+    assert [x["code"] for x in f.restore_test_findings({}, "20260111T000000Z")] == ["BACKUP_RESTORE_TEST_MISSING"]
+
+
+def test_failover_readiness():
+    healthy = hv(kb1={"group_names": ["kingbase"], "platform_code": "city", "inspection_results": [
+        result("kingbase", metrics={"kb_repl_lag_bytes:kb2": 0})]},
+        kb2={"group_names": ["kingbase"], "platform_code": "city", "inspection_results": [result("kingbase")]})
+    recs = f.inspection_hosts(healthy, ["kb1", "kb2"])
+    out = f.failover_readiness(recs, f.inspection_findings(recs), {"city_a": ["kb1", "kb2"]})
+    assert out["findings"] == [] and out["clusters"][0]["ready"] and out["clusters"][0]["streaming"] == ["kb2"]
+    recs = f.inspection_hosts(HOSTVARS, ["kb1", "kb2"])
+    out = f.failover_readiness(recs, f.inspection_findings(recs), {"city_a": ["kb1", "kb2"], "other": ["x"]})
+    assert [c["cluster"] for c in out["clusters"]] == ["city_a"]
+    assert out["findings"][0]["code"] == "KB_FAILOVER_NOT_READY"
+    assert "kb1: KB_STANDBY_NOT_STREAMING" in out["clusters"][0]["reasons"]
+    assert "kb2: HOST_UNREACHABLE" in out["clusters"][0]["reasons"]
+
+
+def test_finding_line():
+    line = f.finding_line(dict(finding("BES_DOWN"), host="h", subject="node1", status="new"))
+    assert line == "[critical] BES_DOWN h node1: BES_DOWN (new)"
