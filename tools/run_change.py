@@ -27,15 +27,16 @@ def read_password(password_file):
     return pathlib.Path(password_file).read_bytes().strip()
 
 
-def _leaves(data):
+def _leaves(data, prefix=""):
+    """(key path, leaf) of every leaf that is not None or a boolean; the path as a.b[0]."""
     if isinstance(data, dict):
-        for value in data.values():
-            yield from _leaves(value)
+        for key, value in data.items():
+            yield from _leaves(value, "%s.%s" % (prefix, key) if prefix else str(key))
     elif isinstance(data, (list, tuple)):
-        for value in data:
-            yield from _leaves(value)
+        for index, value in enumerate(data):
+            yield from _leaves(value, "%s[%d]" % (prefix, index))
     elif data is not None and not isinstance(data, bool):
-        yield data
+        yield prefix, data
 
 
 def vault_files(inventories):
@@ -57,16 +58,17 @@ def vault_files(inventories):
     return sorted(set(found))
 
 
-def vault_secrets(files, password):
-    """Every value (as text, >= 6 characters) of the vault files: all values of an encrypted file, the
-    inline !vault values of a plain one. Decrypted with ansible's VaultLib."""
+def vault_values(files, password, min_length=MIN_SECRET, plain_values=False):
+    """[(key path, value as text)] of the vault files' values at least min_length long: every value of an
+    encrypted file and the inline !vault values of a plain one (with plain_values, its other values too).
+    Decrypted with ansible's VaultLib; tools/secret_scan.py uses it as well."""
     from ansible.parsing.vault import VaultLib, VaultSecret
     from ansible.parsing.yaml.objects import AnsibleVaultEncryptedUnicode
     from ansible.parsing.yaml.loader import AnsibleLoader
 
     secrets = [("default", VaultSecret(password))]
     vault = VaultLib(secrets)
-    values = set()
+    values = []
     for file in files:
         raw = pathlib.Path(file).read_bytes()
         encrypted = vault.is_encrypted(raw)
@@ -76,16 +78,25 @@ def vault_secrets(files, password):
             data = loader.get_single_data()
         finally:
             loader.dispose()
-        for leaf in _leaves(data):
+        for key, leaf in _leaves(data):
             if isinstance(leaf, AnsibleVaultEncryptedUnicode):
                 leaf = str(leaf.data)
-            elif not encrypted:
+            elif not (encrypted or plain_values):
                 continue  # a plain value of a plain file is no secret
             leaf = str(leaf)
-            if len(leaf) >= MIN_SECRET:
-                values.add(leaf)
-            # A multi-line secret (a key) also leaks line by line.
-            values.update(line.strip() for line in leaf.splitlines() if len(line.strip()) >= MIN_SECRET)
+            if len(leaf) >= min_length:
+                values.append((key, leaf))
+    return values
+
+
+def vault_secrets(files, password):
+    """Every value (as text, >= 6 characters) of the vault files (vault_values), and each line of a
+    multi-line one."""
+    values = set()
+    for _key, leaf in vault_values(files, password):
+        values.add(leaf)
+        # A multi-line secret (a key) also leaks line by line.
+        values.update(line.strip() for line in leaf.splitlines() if len(line.strip()) >= MIN_SECRET)
     return values
 
 

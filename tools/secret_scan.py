@@ -12,35 +12,15 @@ import os
 import pathlib
 import sys
 
-import yaml
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import run_change  # noqa: E402 - tools/run_change.py, beside this file
 
 
 def vault_values(paths, password_file, min_length=6):
-    """{vault key: secret} for every string leaf of the vault files at least min_length long."""
-    from ansible.constants import DEFAULT_VAULT_ID_MATCH
-    from ansible.parsing.vault import VaultLib, VaultSecret
-
-    secret = VaultSecret(pathlib.Path(password_file).read_bytes().strip())
-    vault = VaultLib([(DEFAULT_VAULT_ID_MATCH, secret)])
-    found = {}
-    for path in paths:
-        raw = pathlib.Path(path).read_bytes()
-        text = vault.decrypt(raw) if vault.is_encrypted(raw) else raw
-        collect(yaml.safe_load(text) or {}, "", found, min_length)
-    return found
-
-
-def collect(node, prefix, found, min_length):
-    if isinstance(node, dict):
-        for key, value in node.items():
-            collect(value, "%s.%s" % (prefix, key) if prefix else str(key), found, min_length)
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            collect(value, "%s[%d]" % (prefix, i), found, min_length)
-    elif isinstance(node, str) and len(node) >= min_length:
-        found[prefix] = node
-    elif isinstance(node, (int, float)) and not isinstance(node, bool) and len(str(node)) >= min_length:
-        found[prefix] = str(node)
+    """{vault key: secret} for every value of the vault files at least min_length long (run_change.py's
+    reading of vault files; a plain file's values all count)."""
+    password = run_change.read_password(password_file)
+    return dict(run_change.vault_values(paths, password, min_length, plain_values=True))
 
 
 def scan(paths, secrets):

@@ -11,10 +11,14 @@ succeeded, last success too old) with the allowed age taken from each job's own 
 from __future__ import absolute_import, division, print_function
 
 import datetime
+import functools
 import json
 import os
 import re
 import time
+
+# merge_thresholds(defaults, given) and parse_systemctl_show: imported by plugins/modules/backup_inspect.py from here.
+from ansible.module_utils.huaian_inspect import finding as _finding, merge_thresholds, parse_systemctl_show  # noqa: F401
 
 __metaclass__ = type
 
@@ -46,24 +50,7 @@ SHORTHANDS = {"minutely": 1.0 / 60, "hourly": 1.0, "daily": 24.0, "weekly": 168.
 RUN_NAME = re.compile(r"^(\d{8}T\d{6}Z)-")
 
 
-def merge_thresholds(defaults, given):
-    """defaults updated with given; an unknown key or a non-number is an error naming the key."""
-    merged = dict(defaults)
-    for key, value in (given or {}).items():
-        if key not in defaults:
-            raise ValueError("unknown threshold %r (known: %s)" % (key, ", ".join(sorted(defaults))))
-        if isinstance(value, bool):
-            raise ValueError("threshold %r must be a number, not %r" % (key, value))
-        try:
-            merged[key] = float(value) if "." in str(value) else int(value)
-        except (TypeError, ValueError):
-            raise ValueError("threshold %r must be a number, not %r" % (key, value))
-    return merged
-
-
-def finding(code, severity, subject, message, action, value=None, threshold=None):
-    return {"code": code, "severity": severity, "component": COMPONENT, "subject": subject,
-            "message": message, "action": action, "value": value, "threshold": threshold}
+finding = functools.partial(_finding, COMPONENT)
 
 
 # --- parsing --------------------------------------------------------------------------------------
@@ -151,21 +138,6 @@ def job_kind(job, kinds):
         if re.search(pattern, job):
             return kind
     return "other"
-
-
-def parse_systemctl_show(text):
-    """`systemctl show -p Id,ActiveState,... a.timer b.timer` -> {Id: {property: value}}."""
-    units = {}
-    block = {}
-    for line in (text or "").splitlines() + [""]:
-        if not line.strip():
-            if block:
-                units[block.get("Id", "?")] = block
-            block = {}
-        elif "=" in line:
-            key, value = line.split("=", 1)
-            block[key] = value
-    return units
 
 
 # --- gathering ------------------------------------------------------------------------------------

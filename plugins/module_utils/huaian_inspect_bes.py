@@ -8,6 +8,7 @@ that reads the system takes its root paths and clock as arguments, so tests run 
 """
 from __future__ import absolute_import, division, print_function
 
+import functools
 import os
 import pwd
 import re
@@ -20,6 +21,8 @@ try:  # Python 3
     from urllib.error import HTTPError, URLError
 except ImportError:  # pragma: no cover - Python 2 is not a target, the import keeps ansible-test quiet
     from urllib2 import ProxyHandler, Request, build_opener, HTTPError, URLError  # noqa: F401
+
+from ansible.module_utils.huaian_inspect import finding as _finding, merge_thresholds
 
 __metaclass__ = type
 
@@ -44,25 +47,7 @@ KEPT_LINE_CHARS = 300
 DAY = 86400
 
 
-def merge_thresholds(given, defaults=None):
-    """Defaults overlaid with the operator's values. Returns (thresholds, error or None)."""
-    defaults = DEFAULT_THRESHOLDS if defaults is None else defaults
-    merged = dict(defaults)
-    for key, value in (given or {}).items():
-        if key not in defaults:
-            return None, "unknown threshold %s (known: %s)" % (key, ", ".join(sorted(defaults)))
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                return None, "threshold %s must be a number, got %r" % (key, value)
-        merged[key] = value
-    return merged, None
-
-
-def finding(code, severity, subject, message, action, value=None, threshold=None, component=COMPONENT):
-    return {"code": code, "severity": severity, "component": component, "subject": subject,
-            "message": message, "action": action, "value": value, "threshold": threshold}
+finding = functools.partial(_finding, COMPONENT)
 
 
 # --- secrets ------------------------------------------------------------------------------------
@@ -666,9 +651,7 @@ def gather_instance(instance, th, options, now, proc="/proc", run=None, tmp_dirs
 
 def inspect(instances, thresholds, options, now=None, proc="/proc", run=None, tmp_dirs=None, http=http_get):
     """facts, metrics, findings of every instance. Raises ValueError on invalid thresholds."""
-    th, error = merge_thresholds(thresholds)
-    if error:
-        raise ValueError(error)
+    th = merge_thresholds(DEFAULT_THRESHOLDS, thresholds)
     now = time.time() if now is None else now
     facts = {"instances": {}, "thresholds": th}
     metrics, findings = {}, []

@@ -8,7 +8,11 @@ no redis-cli is needed. Parsing and judging are pure functions, unit-tested on t
 """
 from __future__ import absolute_import, division, print_function
 
+import functools
 import socket
+
+# merge_thresholds(defaults, given): imported by plugins/modules/cache_inspect.py from here.
+from ansible.module_utils.huaian_inspect import finding as _finding, merge_thresholds  # noqa: F401
 
 __metaclass__ = type
 
@@ -25,26 +29,7 @@ DEFAULT_THRESHOLDS = {
 CLUSTER_SLOTS = 16384
 
 
-# --- helpers shared by the inspection modules (kept per file: each module_utils stands alone) ------
-
-def merge_thresholds(defaults, given):
-    """defaults updated with given; an unknown key or a non-number is an error naming the key."""
-    merged = dict(defaults)
-    for key, value in (given or {}).items():
-        if key not in defaults:
-            raise ValueError("unknown threshold %r (known: %s)" % (key, ", ".join(sorted(defaults))))
-        if isinstance(value, bool):
-            raise ValueError("threshold %r must be a number, not %r" % (key, value))
-        try:
-            merged[key] = float(value) if "." in str(value) else int(value)
-        except (TypeError, ValueError):
-            raise ValueError("threshold %r must be a number, not %r" % (key, value))
-    return merged
-
-
-def finding(code, severity, subject, message, action, value=None, threshold=None):
-    return {"code": code, "severity": severity, "component": COMPONENT, "subject": subject,
-            "message": message, "action": action, "value": value, "threshold": threshold}
+finding = functools.partial(_finding, COMPONENT)
 
 
 # --- RESP (the Redis protocol) --------------------------------------------------------------------

@@ -10,7 +10,11 @@ from __future__ import absolute_import, division, print_function
 import base64
 import datetime
 import fnmatch
+import functools
 import re
+
+from ansible.module_utils.huaian_inspect import finding as _finding
+from ansible.module_utils.huaian_inspect import merge_thresholds as _merge_thresholds
 
 __metaclass__ = type
 
@@ -51,22 +55,10 @@ class InspectError(ValueError):
 
 def merge_thresholds(given):
     """DEFAULT_THRESHOLDS updated with the operator's values; unknown keys and non-numbers are errors."""
-    merged = dict(DEFAULT_THRESHOLDS)
-    for key, value in sorted((given or {}).items()):
-        if key not in DEFAULT_THRESHOLDS:
-            raise InspectError("unknown threshold %r (known: %s)" % (key, ", ".join(sorted(DEFAULT_THRESHOLDS))))
-        if isinstance(value, bool):
-            raise InspectError("threshold %r must be a number, got %r" % (key, value))
-        if not isinstance(value, (int, float)):
-            try:
-                value = int(value)
-            except (TypeError, ValueError):
-                try:
-                    value = float(value)
-                except (TypeError, ValueError):
-                    raise InspectError("threshold %r must be a number, got %r" % (key, value))
-        merged[key] = value
-    return merged
+    try:
+        return _merge_thresholds(DEFAULT_THRESHOLDS, given)
+    except ValueError as exc:
+        raise InspectError(str(exc))
 
 
 def merge_security_checks(given):
@@ -121,9 +113,7 @@ def normalise_limits_minimum(accounts, minimum):
     return out
 
 
-def finding(code, severity, subject, message, action, value=None, threshold=None):
-    return {"code": code, "severity": severity, "component": COMPONENT, "subject": subject,
-            "message": message, "action": action, "value": value, "threshold": threshold}
+finding = functools.partial(_finding, COMPONENT)
 
 
 def _size(nbytes):

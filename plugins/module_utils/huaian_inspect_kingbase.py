@@ -6,6 +6,9 @@ __metaclass__ = type
 
 import re
 
+from ansible.module_utils.huaian_inspect import finding as _finding
+from ansible.module_utils.huaian_inspect import merge_thresholds as _merge_thresholds
+
 COMPONENT = "kingbase"
 
 DEFAULT_THRESHOLDS = {
@@ -51,17 +54,7 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
 def merge_thresholds(given):
     """Operator thresholds over the defaults; unknown keys and non-numbers are errors naming the key."""
-    merged = dict(DEFAULT_THRESHOLDS)
-    for key, value in (given or {}).items():
-        if key not in DEFAULT_THRESHOLDS:
-            raise ValueError("unknown threshold %r (known: %s)" % (key, ", ".join(sorted(DEFAULT_THRESHOLDS))))
-        if isinstance(value, bool):
-            raise ValueError("threshold %r must be a number, got %r" % (key, value))
-        try:
-            merged[key] = float(value) if "." in str(value) else int(value)
-        except (TypeError, ValueError):
-            raise ValueError("threshold %r must be a number, got %r" % (key, value))
-    return merged
+    return _merge_thresholds(DEFAULT_THRESHOLDS, given)
 
 
 def merge_sql_names(given):
@@ -336,8 +329,7 @@ def kbha_cron_line(text, pattern, repmgr_conf):
 
 
 def finding(code, severity, subject, message, action, value=None, threshold=None):
-    return {"code": code, "severity": severity, "component": COMPONENT, "subject": subject or "",
-            "message": message, "action": action, "value": value, "threshold": threshold}
+    return _finding(COMPONENT, code, severity, subject or "", message, action, value, threshold)
 
 
 def _level(value, warning, critical, higher_is_worse=True):

@@ -7,6 +7,7 @@ Parsing, probing and judging are plain functions, unit-tested on the controller
 """
 from __future__ import absolute_import, division, print_function
 
+import functools
 import socket
 import time
 
@@ -15,6 +16,9 @@ try:
     from urllib.error import HTTPError, URLError
 except ImportError:  # pragma: no cover - Python 2 is not a target
     ProxyHandler = build_opener = HTTPError = URLError = None
+
+# merge_thresholds(defaults, given) and parse_systemctl_show: imported by plugins/modules/preview_inspect.py from here.
+from ansible.module_utils.huaian_inspect import finding as _finding, merge_thresholds, parse_systemctl_show  # noqa: F401
 
 __metaclass__ = type
 
@@ -32,40 +36,7 @@ KEEP_HEADERS = ("X-Cache", "X-Cache-Error", "X-Cache-Master", "Server")
 MAX_BODY = 16 * 1024 * 1024
 
 
-def merge_thresholds(defaults, given):
-    """defaults updated with given; an unknown key or a non-number is an error naming the key."""
-    merged = dict(defaults)
-    for key, value in (given or {}).items():
-        if key not in defaults:
-            raise ValueError("unknown threshold %r (known: %s)" % (key, ", ".join(sorted(defaults))))
-        if isinstance(value, bool):
-            raise ValueError("threshold %r must be a number, not %r" % (key, value))
-        try:
-            merged[key] = float(value) if "." in str(value) else int(value)
-        except (TypeError, ValueError):
-            raise ValueError("threshold %r must be a number, not %r" % (key, value))
-    return merged
-
-
-def finding(code, severity, subject, message, action, value=None, threshold=None):
-    return {"code": code, "severity": severity, "component": COMPONENT, "subject": subject,
-            "message": message, "action": action, "value": value, "threshold": threshold}
-
-
-def parse_systemctl_show(text):
-    """`systemctl show -p A,B unit1 unit2` -> {Id: {property: value}} (blocks separated by blank lines)."""
-    units = {}
-    block = {}
-    for line in (text or "").splitlines() + [""]:
-        if not line.strip():
-            if block:
-                units[block.get("Id", "?")] = block
-            block = {}
-            continue
-        if "=" in line:
-            key, value = line.split("=", 1)
-            block[key] = value
-    return units
+finding = functools.partial(_finding, COMPONENT)
 
 
 def probe(url, timeout, opener=None):

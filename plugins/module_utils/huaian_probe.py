@@ -20,6 +20,8 @@ except ImportError:  # pragma: no cover - Python 2 is not a target
     from urlparse import urlsplit  # noqa: F401
     from urllib2 import HTTPSHandler, ProxyHandler, Request, build_opener, HTTPError, URLError  # noqa: F401
 
+from ansible.module_utils.huaian_inspect import finding, merge_thresholds
+
 __metaclass__ = type
 
 DEFAULT_THRESHOLDS = {
@@ -29,20 +31,6 @@ DEFAULT_THRESHOLDS = {
 COMPONENTS = {"app": ("APP", "移动应用后端"), "sms": ("SMS", "短信网关接口")}
 KINDS = ("http", "tcp")
 DAY = 86400
-
-
-def merge_thresholds(given):
-    merged = dict(DEFAULT_THRESHOLDS)
-    for key, value in (given or {}).items():
-        if key not in DEFAULT_THRESHOLDS:
-            return None, "unknown threshold %s (known: %s)" % (key, ", ".join(sorted(DEFAULT_THRESHOLDS)))
-        try:
-            if isinstance(value, bool):
-                raise ValueError(value)
-            merged[key] = float(value)
-        except (TypeError, ValueError):
-            return None, "threshold %s must be a number, got %r" % (key, value)
-    return merged, None
 
 
 def display_target(probe):
@@ -145,11 +133,6 @@ def cert_not_after(host, port, timeout, server_hostname=None):
         return None
 
 
-def _finding(code, severity, component, subject, message, action, value=None, threshold=None):
-    return {"code": code, "severity": severity, "component": component, "subject": subject,
-            "message": message, "action": action, "value": value, "threshold": threshold}
-
-
 _KIND_ZH = {"tls_certificate": "TLS 证书校验失败", "tls": "TLS 握手失败", "timeout": "超时", "refused": "连接被拒绝",
             "dns": "域名解析失败", "error": "连接错误"}
 
@@ -175,16 +158,16 @@ def judge(probe, result, th, deep=False, horizon_days=90, now=None):
             why = "返回 HTTP %s，期望 %s" % (result["status"], "/".join(str(s) for s in expect))
         action = ("检查证书（有效期、签发机构、域名）并更换" if result["error_kind"] in ("tls_certificate", "tls")
                   else "从巡检探测机检查网络与防火墙，登录%s主机检查服务进程与日志" % what)
-        findings.append(_finding(
-            "%s_UNREACHABLE" % prefix, "critical", probe["component"], name,
+        findings.append(finding(
+            probe["component"], "%s_UNREACHABLE" % prefix, "critical", name,
             "%s %s（%s）不可达：%s" % (what, label, target, why), action,
             value=result["status"] if result["status"] is not None else result["error_kind"],
             threshold=expect if probe["kind"] == "http" else None))
         return findings, metrics
     metrics["probe_ms:%s" % name] = result["ms"]
     if result["ms"] >= warn_ms:
-        findings.append(_finding(
-            "%s_SLOW" % prefix, "warning", probe["component"], name,
+        findings.append(finding(
+            probe["component"], "%s_SLOW" % prefix, "warning", name,
             "%s %s（%s）响应 %d ms，超过阈值 %s ms" % (what, label, target, result["ms"], int(warn_ms)),
             "检查%s的负载、依赖服务与网络延迟" % what, value=result["ms"], threshold=warn_ms))
     not_after = result.get("cert_not_after")
@@ -193,8 +176,8 @@ def judge(probe, result, th, deep=False, horizon_days=90, now=None):
         days = int((not_after - now) // DAY)
         metrics["probe_cert_days:%s" % name] = days
         if days < horizon_days:
-            findings.append(_finding(
-                "%s_CERT_EXPIRING" % prefix, "warning", probe["component"], name,
+            findings.append(finding(
+                probe["component"], "%s_CERT_EXPIRING" % prefix, "warning", name,
                 "%s %s（%s）的 TLS 证书 %d 天后到期，早于 %d 天的检查期限" % (what, label, target, days, horizon_days),
                 "在到期前申请并更换证书", value=days, threshold=horizon_days))
     return findings, metrics
@@ -214,9 +197,7 @@ def run_probe(probe, th, deep=False):
 
 def inspect(probes, thresholds, deep=False, horizon_days=90, now=None, runner=run_probe):
     """facts, metrics, findings of every probe. Raises ValueError on invalid parameters."""
-    th, error = merge_thresholds(thresholds)
-    if error:
-        raise ValueError(error)
+    th = merge_thresholds(DEFAULT_THRESHOLDS, thresholds)
     errors = validate_probes(probes)
     if errors:
         raise ValueError("; ".join(errors))

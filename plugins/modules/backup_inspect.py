@@ -124,6 +124,7 @@ thresholds:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.huaian_inspect import inspection_argument_spec
 from ansible.module_utils.huaian_inspect_backup import (DEFAULT_THRESHOLDS, gather_jobs, gather_verification,
                                                         judge_jobs, judge_verification, merge_thresholds,
                                                         parse_systemctl_show)
@@ -187,9 +188,7 @@ def main():
             expected_jobs=dict(type="list", elements="str", default=[]),
             verify_archive_dir=dict(type="path", default=""),
             expected_verify_targets=dict(type="list", elements="dict", default=[]),
-            thresholds=dict(type="dict", default={}),
-            deep=dict(type="bool", default=False),
-            horizon_days=dict(type="int", default=90),
+            **inspection_argument_spec(),
         ),
         supports_check_mode=True,
     )

@@ -161,6 +161,7 @@ findings:
 import re
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.huaian_inspect import inspection_argument_spec
 from ansible.module_utils.huaian_inspect_bes import inspect
 
 
@@ -182,14 +183,12 @@ def main():
                 health_url=dict(type="str"),
                 health_expect=dict(type="str"),
             )),
-            thresholds=dict(type="dict", default={}),
-            deep=dict(type="bool", default=False),
-            horizon_days=dict(type="int", default=90),
             log_error_pattern=dict(type="str", default="ERROR|SEVERE|OutOfMemoryError"),
             log_oom_pattern=dict(type="str", default="OutOfMemoryError"),
             log_file_pattern=dict(type="str", default=r"\.(log|out|txt)(\.[0-9]+)?$"),
             log_lines_kept=dict(type="int", default=5),
             heap_attach=dict(type="bool", default=False),
+            **inspection_argument_spec(),
         ),
         supports_check_mode=True,
     )

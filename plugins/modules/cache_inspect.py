@@ -150,6 +150,7 @@ thresholds:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.huaian_inspect import inspection_argument_spec
 from ansible.module_utils.huaian_inspect_cache import DEFAULT_THRESHOLDS, gather, judge, merge_thresholds
 
 
@@ -182,9 +183,7 @@ def main():
             expected_quorum=dict(type="int", default=0),
             expected_nodes=dict(type="int", default=0),
             connect_timeout=dict(type="float", default=3.0),
-            thresholds=dict(type="dict", default={}),
-            deep=dict(type="bool", default=False),
-            horizon_days=dict(type="int", default=90),
+            **inspection_argument_spec(),
         ),
         supports_check_mode=True,
     )

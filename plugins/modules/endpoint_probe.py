@@ -125,6 +125,7 @@ findings:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.huaian_inspect import inspection_argument_spec
 from ansible.module_utils.huaian_probe import inspect
 
 
@@ -144,9 +145,7 @@ def main():
                 warn_ms=dict(type="int"),
                 validate_certs=dict(type="bool", default=True),
             )),
-            thresholds=dict(type="dict", default={}),
-            deep=dict(type="bool", default=False),
-            horizon_days=dict(type="int", default=90),
+            **inspection_argument_spec(),
         ),
         supports_check_mode=True,
     )

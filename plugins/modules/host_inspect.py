@@ -213,6 +213,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.huaian_host import effective_limits, parse_chronyc_tracking, parse_sshd_effective
+from ansible.module_utils.huaian_inspect import inspection_argument_spec
 from ansible.module_utils.huaian_inspect_host import (
     FIREWALL_UNITS, InspectError, days_left, der_not_after, judge, merge_security_checks, merge_thresholds,
     normalise_limits_minimum, normalise_ports, pam_lockout, pam_min_length, parse_cpuinfo, parse_failed_units,
@@ -506,9 +507,6 @@ def gather(module, params, checks):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            thresholds=dict(type="dict", default={}),
-            deep=dict(type="bool", default=False),
-            horizon_days=dict(type="int", default=90),
             fs_types=dict(type="list", elements="str", default=["ext2", "ext3", "ext4", "xfs", "btrfs"]),
             mount_exclude=dict(type="list", elements="str",
                                default=["/proc*", "/sys*", "/dev*", "/run*", "/var/lib/containers/*",
@@ -533,6 +531,7 @@ def main():
             world_writable_paths=dict(type="list", elements="path",
                                       default=["/etc", "/usr", "/opt", "/boot", "/root", "/home"]),
             world_writable_limit=dict(type="int", default=50),
+            **inspection_argument_spec(),
         ),
         supports_check_mode=True,
     )

@@ -188,6 +188,7 @@ findings:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.huaian_inspect import inspection_argument_spec
 from ansible.module_utils.huaian_inspect_kingbase import (
     NULL, SEP, build_queries, count_ready, judge, kbha_cron_line, merge_repmgr, merge_sql_names, merge_thresholds,
     metrics, parse_archiver, parse_core, parse_databases, parse_license_days, parse_locks, parse_receiver,
@@ -346,10 +347,8 @@ def main():
             repmgr_conf=dict(type="path"),
             kbha_cron_pattern=dict(type="str", default="kbha -A daemon"),
             sql_names=dict(type="dict", default={}),
-            thresholds=dict(type="dict", default={}),
-            deep=dict(type="bool", default=False),
-            horizon_days=dict(type="int", default=90),
             timeout=dict(type="int", default=30),
+            **inspection_argument_spec(),
         ),
         supports_check_mode=True,
     )

@@ -112,6 +112,7 @@ thresholds:
 """
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.huaian_inspect import inspection_argument_spec
 from ansible.module_utils.huaian_inspect_preview import (DEFAULT_THRESHOLDS, UNIT_PROPERTIES, gather, judge,
                                                          merge_thresholds, parse_systemctl_show)
 
@@ -147,9 +148,7 @@ def main():
             timeout=dict(type="int", default=10),
             cache_check=dict(type="bool", default=True),
             cache_header=dict(type="str", default="X-Cache"),
-            thresholds=dict(type="dict", default={}),
-            deep=dict(type="bool", default=False),
-            horizon_days=dict(type="int", default=90),
+            **inspection_argument_spec(),
         ),
         supports_check_mode=True,
     )

@@ -275,7 +275,7 @@ def test_log_findings(tmp_path):
 
 
 def test_thresholds_are_checked():
-    with pytest.raises(ValueError, match="unknown threshold heap_pct"):
+    with pytest.raises(ValueError, match="unknown threshold 'heap_pct'"):
         bes.inspect([], {"heap_pct": 3}, OPTIONS)
     with pytest.raises(ValueError, match="must be a number"):
         bes.inspect([], {"heap_used_pct_warning": "lots"}, OPTIONS)

@@ -139,7 +139,7 @@ def test_invalid_probes_and_thresholds_are_errors():
         probe.inspect([app("a", url=""), app("a", url="http://h/"), app("t", kind="tcp", host="h")], {})
     text = str(err.value)
     assert "probe a: kind http needs url" in text and "probe a: duplicate name" in text and "probe t: kind tcp needs host and port" in text
-    with pytest.raises(ValueError, match="unknown threshold warn"):
+    with pytest.raises(ValueError, match="unknown threshold 'warn'"):
         probe.inspect([], {"warn": 1})
 
 

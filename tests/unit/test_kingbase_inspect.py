@@ -419,7 +419,8 @@ def test_every_code_is_documented():
     assert used and used <= set(re.findall(r"C\((KB_[A-Z_]+)\)", doc))
 
 
-@pytest.mark.parametrize("path", ["plugins/modules/kingbase_inspect.py", "plugins/module_utils/huaian_inspect_kingbase.py"])
+@pytest.mark.parametrize("path", ["plugins/modules/kingbase_inspect.py", "plugins/module_utils/huaian_inspect_kingbase.py",
+                                  "plugins/module_utils/huaian_inspect.py"])
 def test_python_3_7_syntax(path):
     text = (ROOT / path).read_text()
     tree = ast.parse(text, filename=path, feature_version=(3, 7))

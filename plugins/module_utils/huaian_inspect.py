@@ -1,0 +1,62 @@
+# -*- coding: utf-8 -*-
+"""What the inspection modules share: the thresholds merge, the finding record, the options of the
+inspection contract (thresholds, deep, horizon_days) and the parsing of `systemctl show` output.
+
+Runs on managed hosts (Python 3.7 on Kylin V10): standard library only, no 3.8+ syntax. The component
+module_utils (huaian_inspect_<component>.py, huaian_probe.py) import it as ansible.module_utils.huaian_inspect,
+which AnsiballZ packs with them.
+"""
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+
+def merge_thresholds(defaults, given):
+    """defaults updated with given. An unknown key or a value that is not a number is a ValueError naming
+    the key (with the known keys). Numbers keep their type; a numeric string becomes an int, else a float."""
+    merged = dict(defaults)
+    for key, value in sorted((given or {}).items(), key=lambda item: str(item[0])):
+        if key not in defaults:
+            raise ValueError("unknown threshold %r (known: %s)" % (key, ", ".join(sorted(defaults))))
+        if isinstance(value, bool):
+            raise ValueError("threshold %r must be a number, got %r" % (key, value))
+        if not isinstance(value, (int, float)):
+            try:
+                value = int(value)
+            except (TypeError, ValueError):
+                try:
+                    value = float(value)
+                except (TypeError, ValueError):
+                    raise ValueError("threshold %r must be a number, got %r" % (key, value))
+        merged[key] = value
+    return merged
+
+
+def finding(component, code, severity, subject, message, action, value=None, threshold=None):
+    """One finding as every inspection module returns it (the report's contract)."""
+    return {"code": code, "severity": severity, "component": component, "subject": subject,
+            "message": message, "action": action, "value": value, "threshold": threshold}
+
+
+def parse_systemctl_show(text):
+    """`systemctl show -p A,B unit1 unit2` -> {Id: {property: value}} (blocks separated by blank lines)."""
+    units = {}
+    block = {}
+    for line in (text or "").splitlines() + [""]:
+        if not line.strip():
+            if block:
+                units[block.get("Id", "?")] = block
+            block = {}
+        elif "=" in line:
+            key, value = line.split("=", 1)
+            block[key] = value
+    return units
+
+
+def inspection_argument_spec():
+    """The options every inspection module takes, to merge into its argument_spec."""
+    return dict(
+        thresholds=dict(type="dict", default={}),
+        deep=dict(type="bool", default=False),
+        horizon_days=dict(type="int", default=90),
+    )
