@@ -7,6 +7,10 @@ unit-tested on the controller (tests/unit/test_huaian_host.py).
 """
 from __future__ import absolute_import, division, print_function
 
+import glob
+import grp
+import os
+import pwd
 import re
 
 __metaclass__ = type
@@ -205,3 +209,34 @@ def timezone_from_link(target):
     marker = "zoneinfo/"
     index = target.find(marker)
     return target[index + len(marker):] if index >= 0 else None
+
+
+# --- readers of the live system (shared by host_baseline_facts and host_inspect) -------------------
+
+def _read(path):
+    try:
+        with open(path) as handle:
+            return handle.read()
+    except (IOError, OSError, UnicodeDecodeError):
+        return None
+
+
+def limits_files(limits_conf, limits_dir):
+    """[(path, text)] of the pam_limits files in the order pam_limits reads them."""
+    files = []
+    for path in [limits_conf] + sorted(glob.glob(os.path.join(limits_dir, "*.conf"))):
+        text = _read(path)
+        if text is not None:
+            files.append((path, text))
+    return files
+
+
+def account_groups(name):
+    """(uid, [group names]) of an account, its primary group included; KeyError if it does not exist."""
+    entry = pwd.getpwnam(name)
+    groups = [g.gr_name for g in grp.getgrall() if name in g.gr_mem]
+    try:
+        groups.append(grp.getgrgid(entry.pw_gid).gr_name)
+    except KeyError:
+        pass
+    return entry.pw_uid, groups

@@ -118,13 +118,11 @@ sshd:
   type: dict
 """
 
-import glob
-import grp
 import os
-import pwd
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.huaian_host import (
+    account_groups, limits_files,
     effective_limits, limit_overrides, normalise_sysctl_value, missing_locales, parse_chronyc_tracking, parse_locale_list,
     parse_sshd_effective, parse_sysctl_file, parse_thp, sysctl_path, timezone_from_link)
 
@@ -135,28 +133,6 @@ def read(path):
             return handle.read()
     except (IOError, OSError):
         return None
-
-
-def limits_files(limits_conf, limits_dir):
-    files = []
-    text = read(limits_conf)
-    if text is not None:
-        files.append((limits_conf, text))
-    for path in sorted(glob.glob(os.path.join(limits_dir, "*.conf"))):
-        text = read(path)
-        if text is not None:
-            files.append((path, text))
-    return files
-
-
-def account_groups(name):
-    entry = pwd.getpwnam(name)
-    groups = [g.gr_name for g in grp.getgrall() if name in g.gr_mem]
-    try:
-        groups.append(grp.getgrgid(entry.pw_gid).gr_name)
-    except KeyError:
-        pass
-    return entry.pw_uid, groups
 
 
 def collect(module):

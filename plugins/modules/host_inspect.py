@@ -206,13 +206,12 @@ findings:
 import datetime
 import fnmatch
 import glob
-import grp
 import os
-import pwd
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.huaian_host import effective_limits, parse_chronyc_tracking, parse_sshd_effective
+from ansible.module_utils.huaian_host import (account_groups, effective_limits, limits_files, parse_chronyc_tracking,
+                                              parse_sshd_effective)
 from ansible.module_utils.huaian_inspect import inspection_argument_spec
 from ansible.module_utils.huaian_inspect_host import (
     FIREWALL_UNITS, InspectError, days_left, der_not_after, judge, merge_security_checks, merge_thresholds,
@@ -311,23 +310,8 @@ def gather_oom(module, hours):
     return oom
 
 
-def account_groups(name):
-    entry = pwd.getpwnam(name)
-    groups = [g.gr_name for g in grp.getgrall() if name in g.gr_mem]
-    try:
-        groups.append(grp.getgrgid(entry.pw_gid).gr_name)
-    except KeyError:
-        pass
-    return entry.pw_uid, groups
-
-
 def gather_limits(params):
-    files = []
-    paths = [params["limits_conf"]] + sorted(glob.glob(os.path.join(params["limits_dir"], "*.conf")))
-    for path in paths:
-        text = read(path)
-        if text is not None:
-            files.append((path, text))
+    files = limits_files(params["limits_conf"], params["limits_dir"])
     limits, missing = {}, []
     for account in params["limits_accounts"]:
         try:

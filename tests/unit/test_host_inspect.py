@@ -646,6 +646,8 @@ def test_gather_and_judge_a_lab_host(monkeypatch, tmp_path):
     monkeypatch.setattr(mod, "read", lambda path: files.get(path) if not path.startswith(str(CERTS)) else real_read(path))
     monkeypatch.setattr(mod.glob, "glob", lambda pattern: sorted(p for p in files if p.startswith(os.path.dirname(pattern) + "/")))
     monkeypatch.setattr(mod, "account_groups", lambda name: (1002, ["kingbase"]))
+    monkeypatch.setattr(mod, "limits_files", lambda conf, d: [
+        (p, files[p]) for p in [conf] + sorted(x for x in files if x.startswith(d + "/")) if p in files])
     monkeypatch.setattr(mod.os.path, "isdir", lambda path: path == "/etc")
     monkeypatch.setattr(mod, "utcnow", lambda: NOW)
     sizes = {"/": (10000, 6000, 5500, 1000, 900), "/srv/fill": (1000, 50, 50, 100, 99),

@@ -119,3 +119,21 @@ def test_thp(text, mode):
                                           ("../usr/share/zoneinfo/UTC", "UTC"), ("/etc/other", None), (None, None)])
 def test_timezone(target, zone):
     assert timezone_from_link(target) == zone
+
+
+def test_limits_files_in_pam_order_and_account_groups(tmp_path):
+    import os
+    import pwd
+
+    from huaian_host import account_groups, limits_files
+    (tmp_path / "limits.conf").write_text("* soft nofile 1024\n")
+    (tmp_path / "limits.d").mkdir()
+    (tmp_path / "limits.d" / "90-b.conf").write_text("b\n")
+    (tmp_path / "limits.d" / "10-a.conf").write_text("a\n")
+    (tmp_path / "limits.d" / "ignored.txt").write_text("x\n")
+    got = limits_files(str(tmp_path / "limits.conf"), str(tmp_path / "limits.d"))
+    assert [os.path.basename(p) for p, _ in got] == ["limits.conf", "10-a.conf", "90-b.conf"]
+    assert limits_files(str(tmp_path / "absent.conf"), str(tmp_path / "none")) == []
+    me = pwd.getpwuid(os.getuid()).pw_name
+    uid, groups = account_groups(me)
+    assert uid == os.getuid() and groups
