@@ -5,9 +5,11 @@
 
 The runner's ident is `<change id>-<UTC time>`; its artifacts (stdout, job_events/, command, rc, status, and the
 private data dir's env/) stay under artifacts/<ident>/ (git-ignored). Afterwards every value of the inventory's
-vault files (6 characters or more) is replaced by ******** in every artifact file, the `env` field (the
-controller's whole environment) is dropped from `command`, and the artifacts are searched again: the exit
-status is non-zero if a secret remains, otherwise it is the playbook's.
+vault files (6 characters or more, as is and in its JSON-, XML- and URL-escaped forms) is replaced by ********
+in every artifact file, the `env` field (the controller's whole environment) is dropped from `command`, and
+the artifacts are searched again: the exit status is non-zero if a secret remains, otherwise it is the
+playbook's. The scrub and the search run even when the runner raises or is interrupted (the exception then
+goes on).
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import json
 import os
 import pathlib
 import sys
+import urllib.parse
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 MASK = "********"
@@ -101,11 +104,20 @@ def vault_secrets(files, password):
 
 
 def forms(secret):
-    """The byte strings a secret takes in artifact files: as is, and escaped inside JSON strings."""
-    out = {secret.encode("utf-8")}
+    """The byte strings (UTF-8, longest first) a secret takes in artifact and report files: as is; escaped
+    inside a JSON string, ASCII-only or not (json.dumps, to_json / to_nice_json); XML/HTML-escaped (&quot;
+    &apos; as XML writes them, &#34; &#39; as markupsafe / Jinja's escape, &#x27; as html.escape); and
+    URL-encoded (quote with and without '/' safe, quote_plus). tools/secret_scan.py searches these too."""
+    out = {secret}
     for ascii_only in (True, False):
-        out.add(json.dumps(secret, ensure_ascii=ascii_only)[1:-1].encode("utf-8"))
-    return sorted(out, key=len, reverse=True)
+        out.add(json.dumps(secret, ensure_ascii=ascii_only)[1:-1])
+    markup = secret.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for quot, apos in (('"', "'"), ("&quot;", "&apos;"), ("&#34;", "&#39;"), ("&quot;", "&#x27;")):
+        out.add(markup.replace('"', quot).replace("'", apos))
+    out.add(urllib.parse.quote(secret, safe=""))
+    out.add(urllib.parse.quote(secret))
+    out.add(urllib.parse.quote_plus(secret))
+    return sorted(set(form.encode("utf-8") for form in out), key=len, reverse=True)
 
 
 def scrub_bytes(data, secrets):
@@ -218,15 +230,24 @@ def main(argv=None):
         "ANSIBLE_CALLBACK_PLUGINS": str(ROOT / "plugins" / "callback"),
     }
     (run_dir / "private").mkdir(parents=True, exist_ok=True)
-    result = ansible_runner.run(
-        private_data_dir=str(run_dir / "private"), artifact_dir=str(artifacts), ident=ident,
-        project_dir=str(ROOT), playbook=str(pathlib.Path(args.playbook).resolve()), inventory=inventories,
-        limit=args.limit, extravars=extravars, cmdline=" ".join(cmdline), envvars=envvars,
-        rotate_artifacts=0, quiet=False)
-
-    drop_command_env(run_dir)
-    scrubbed = scrub_tree(run_dir, secrets)
-    remaining = leaks(run_dir, secrets)
+    result = None
+    try:
+        result = ansible_runner.run(
+            private_data_dir=str(run_dir / "private"), artifact_dir=str(artifacts), ident=ident,
+            project_dir=str(ROOT), playbook=str(pathlib.Path(args.playbook).resolve()), inventory=inventories,
+            limit=args.limit, extravars=extravars, cmdline=" ".join(cmdline), envvars=envvars,
+            rotate_artifacts=0, quiet=False)
+    finally:
+        # Also when the runner raised or was interrupted (Ctrl-C): whatever artifacts it left are scrubbed
+        # and searched again before the exception goes on.
+        drop_command_env(run_dir)
+        scrubbed = scrub_tree(run_dir, secrets)
+        remaining = leaks(run_dir, secrets)
+        if result is None:
+            print("run_change: ident %s: the run did not finish; %d replacement(s) in %d file(s) of %s" % (
+                ident, sum(scrubbed.values()), len(scrubbed), run_dir), file=sys.stderr)
+            if remaining:
+                print("run_change: SECRET STILL PRESENT in: %s" % ", ".join(remaining), file=sys.stderr)
     print("run_change: ident %s, status %s, rc %s; artifacts %s" % (ident, result.status, result.rc, run_dir))
     print("run_change: %d secret value(s) from %d vault file(s); %d replacement(s) in %d file(s)" % (
         len(secrets), len(vault_files(inventories)), sum(scrubbed.values()), len(scrubbed)))

@@ -5,7 +5,9 @@ usage: secret_scan.py --vault FILE [--vault FILE ...] PATH [PATH ...]
 
 Every string value of the vault files (decrypted with the password file named by
 ANSIBLE_VAULT_PASSWORD_FILE) at least --min-length long is a canary: any file under the PATHs holding one,
-as text or inside binary data, is reported by file and vault key, never by value. Exit 1 when found.
+as text or inside binary data, as is or in any of the forms run_change.forms lists (JSON-escaped as
+to_json / to_nice_json write it, ASCII-only or not; XML/HTML-escaped; URL-encoded), is reported by file and
+vault key, never by value. Exit 1 when found.
 """
 import argparse
 import os
@@ -24,8 +26,8 @@ def vault_values(paths, password_file, min_length=6):
 
 
 def scan(paths, secrets):
-    """[(file, vault key)] for every secret found in any file under paths."""
-    needles = {name: value.encode() for name, value in secrets.items()}
+    """(files searched, [(file, vault key)]) for every secret found, in any of its forms, in any file under paths."""
+    needles = {name: run_change.forms(value) for name, value in secrets.items()}
     hits = []
     files = 0
     for root in paths:
@@ -34,8 +36,8 @@ def scan(paths, secrets):
         for path in candidates:
             files += 1
             data = path.read_bytes()
-            for name, needle in needles.items():
-                if needle in data:
+            for name, forms in needles.items():
+                if any(form in data for form in forms):
                     hits.append((str(path), name))
     return files, hits
 

@@ -45,14 +45,14 @@ def inspection_hosts(hostvars, hosts, platform_groups=None):
         if not platform and platform_groups:
             platform = next((g for g in groups if g in platform_groups), "")
         results = list(_get(hv, "inspection_results", []))
-        error = _get(hv, "inspection_error", "")
+        errors = list(_get(hv, "inspection_errors", []))
         records.append({
             "host": host,
             "platform": platform or "-",
             "platform_name": _get(hv, "platform_name_zh", "") or platform or NO_PLATFORM_NAME,
             "groups": sorted(groups),
-            "reached": bool(results) or bool(error),
-            "error": error,
+            "reached": bool(results) or bool(errors),
+            "errors": errors,
             "components": [r.get("component") for r in results],
             "results": results,
         })
@@ -67,12 +67,14 @@ def inspection_findings(host_records, extra=None):
     findings = []
     for rec in host_records:
         base = {"host": rec["host"], "platform": rec["platform"], "platform_name": rec["platform_name"]}
-        if rec.get("error"):
-            f = dict(base, code="INSPECTION_ERROR", severity="critical", component="inspection", subject="",
-                     message=u"巡检未能完成：%s" % rec["error"],
-                     action=u"检查该主机的连接与巡检模块输出，修复后重新巡检", value=None, threshold=None)
+        for error in rec.get("errors") or []:
+            f = dict(base, code="INSPECTION_ERROR", severity="critical", component="inspection",
+                     subject=error.get("component", ""),
+                     message=u"%s 巡检未能完成：%s %s" % (error.get("component", ""), error.get("task", ""),
+                                                    error.get("message", "")),
+                     action=u"检查该组件的巡检任务输出并修复，然后重新巡检", value=None, threshold=None)
             findings.append(f)
-        elif not rec.get("reached"):
+        if not rec.get("reached"):
             f = dict(base, code="HOST_UNREACHABLE", severity="critical", component="host", subject="",
                      message=u"主机无法连接，未取得巡检数据",
                      action=u"检查主机是否运行、网络与 SSH 是否可达", value=None, threshold=None)
@@ -94,12 +96,19 @@ def inspection_findings(host_records, extra=None):
     return findings
 
 
-def inspection_register(previous, findings, run_id, now):
+# Findings only the deep inspection looks for: a weekly run cannot tell whether they are gone.
+DEEP_ONLY_CODES = ("CAP_FILESYSTEM_FORECAST", "KB_FAILOVER_NOT_READY", "BACKUP_RESTORE_TEST_MISSING",
+                   "BACKUP_RESTORE_TEST_STALE", "BACKUP_RESTORE_TEST_FAILED")
+
+
+def inspection_register(previous, findings, run_id, now, inspected=None, deep=True):
     """Carry the anomaly register across runs.
 
     Each entry is one anomaly (code, host, subject): `new` the first run it is seen (or seen again after it
-    was resolved), `open` while it persists, `resolved` the first run it is gone. Follow-up fields an
-    operator adds to an entry (owner, ticket, note) are kept.
+    was resolved), `open` while it persists, `resolved` the first run that looked for it and did not find
+    it. A run looks for an anomaly only on the hosts it inspected (`inspected`; None: every host) and, for
+    the deep-only checks, only when it is a deep run; anomalies elsewhere keep their state. Follow-up fields
+    an operator adds to an entry (owner, ticket, note) are kept.
     """
     entries = {}
     for entry in (previous or {}).get("entries", []):
@@ -123,13 +132,17 @@ def inspection_register(previous, findings, run_id, now):
             "runs_seen": int(entry.get("runs_seen", 0)) + 1,
         })
         entries[key] = entry
+    looked = set(inspected) if inspected is not None else None
     for key, entry in entries.items():
-        if key in seen:
+        if key in seen or entry.get("status") not in ("new", "open"):
             continue
-        if entry.get("status") in ("new", "open"):
-            entry["status"] = "resolved"
-            entry["resolved_at"] = now
-            entry.setdefault("history", []).append({"run": run_id, "event": "resolved"})
+        if looked is not None and entry.get("host") not in looked:
+            continue
+        if not deep and entry.get("code") in DEEP_ONLY_CODES:
+            continue
+        entry["status"] = "resolved"
+        entry["resolved_at"] = now
+        entry.setdefault("history", []).append({"run": run_id, "event": "resolved"})
     ordered = sorted(entries.values(), key=lambda e: ({"new": 0, "open": 1, "resolved": 2}[e["status"]],
                                                        SEVERITY_ORDER.get(e.get("severity"), 2), e["key"]))
     counts = {s: sum(1 for e in ordered if e["status"] == s) for s in ("new", "open", "resolved")}
@@ -337,18 +350,19 @@ def restore_test_findings(summary, now, max_age_days=35, required_rate=0.99):
                  "value": None, "threshold": max_age_days}]
     findings = []
     age = (_run_time(now) - _run_time(summary["run"])).total_seconds() / 86400.0
+    # The subject stays the same from test to test (the register keys on it); the run is in the message.
     base = {"component": "backup", "host": "localhost", "platform": "-", "platform_name": NO_PLATFORM_NAME,
-            "subject": summary["run"]}
+            "subject": ""}
     if age > max_age_days:
         findings.append(dict(base, code="BACKUP_RESTORE_TEST_STALE", severity="warning",
-                             message=u"最近一次恢复测试在 %.0f 天前（要求 %d 天内）" % (age, max_age_days),
+                             message=u"最近一次恢复测试（%s）在 %.0f 天前（要求 %d 天内）" % (summary["run"], age, max_age_days),
                              action=u"运行 backup_verify.yml 做一次恢复测试", value=round(age, 1),
                              threshold=max_age_days))
     rate = summary.get("success_rate")
     if summary.get("verdict") != "pass" or rate is None or rate < required_rate:
         findings.append(dict(base, code="BACKUP_RESTORE_TEST_FAILED", severity="critical",
-                             message=u"最近一次恢复测试未通过：成功率 %s（要求 ≥ %s），失败 %s 项"
-                                     % (rate, required_rate, summary.get("failed")),
+                             message=u"最近一次恢复测试（%s）未通过：成功率 %s（要求 ≥ %s），失败 %s 项"
+                                     % (summary["run"], rate, required_rate, summary.get("failed")),
                              action=u"查看 reports/backup-verify/%s/report.md，修复后重新测试" % summary["run"],
                              value=rate, threshold=required_rate))
     return findings

@@ -17,26 +17,36 @@ __metaclass__ = type
 REDACTED = "<redacted>"
 
 # Keys whose values are secrets. Matched case-insensitively anywhere in the key ("pass" and "key"
-# only as a whole word of the key, so PubkeyAuthentication or HostKey stay visible).
+# only as a whole word of the key, so PubkeyAuthentication or HostKey stay visible). A word is set off
+# by a non-alphanumeric character or by camelCase: keystorePass, keyPassPhrase, accessKey, apiKey.
+# (?-i:...) makes the camelCase capital count as a capital (Python 3.6+).
+_PASS_WORD = r"((^|[^a-z0-9])pass|(?-i:(?<=[a-z0-9])P)ass)"
 DEFAULT_REDACT_KEYS = [
     r"(?<!no)passw(or)?d",
     r"pwd",
     r"secret",
     r"token",
-    r"(^|[^a-z0-9])pass([^a-z0-9]|$)",
+    _PASS_WORD + r"([^a-z0-9]|$|(?-i:(?<=ass)(?=[A-Z])))",
     r"(^|[^a-z0-9])key([^a-z0-9]|$)",
+    r"(?-i:(?<=[a-z0-9])(?<!Host)Key)([^a-z0-9]|$)",
+    r"api[_-]?key",
+    r"access[_-]?key",
     r"private[_-]?key",
     r"requirepass",
     r"masterauth",
     r"credential",
 ]
-# Values that carry a secret whatever their key: assignments inside a command line or URL (not sudo's
-# NOPASSWD:), Redis ACL rules with a password (on ... >secret) and password hashes (#<sha256>).
+# Values that carry a secret whatever their key: assignments inside a command line, environment or URL
+# (PGPASSWORD=, KB_PASS=, API_KEY=, x-auth-token:, not sudo's NOPASSWD:), options with the secret as
+# their argument (--password x, keytool -storepass x), URLs with credentials (user:pw@ or :pw@), Redis
+# ACL rules with a password (on ... >secret) and password hashes (#<sha256>).
 DEFAULT_REDACT_VALUES = [
-    r"((?<!no)passw(or)?d|pwd|secret|token|auth)[a-z_]*\s*[=:]\s*\S",
+    r"((?<!no)passw(or)?d|pwd|secret|token|auth|api[_-]?key|access[_-]?key)[a-z_]*\s*[=:]\s*\S",
+    _PASS_WORD + r"(w(or)?d|phrase)?(_[a-z_]*)?\s*[=:]\s*\S",
+    r"(^|\s)-{1,2}[a-z_-]*pass(w(or)?d|phrase)?(=|\s+)[^\s-]",
     r"(^|\s)(on|off)(\s.*)?\s>[^\s>]",
     r"#[0-9a-f]{64}",
-    r"://[^/\s:@]+:[^/\s@]+@",
+    r"://[^/\s@]*:[^/\s@]+@",
 ]
 # Keys that name a password setting but hold no secret (a policy or an on/off switch).
 DEFAULT_REDACT_EXEMPT = [
@@ -370,10 +380,23 @@ def parse_sshd_effective(text):
     return out
 
 
+def _cron_entry(line):
+    """(schedule, command) of a crontab entry line, or None when it is not one."""
+    if line.startswith("@"):
+        parts = line.split(None, 1)
+        return parts[0], parts[1] if len(parts) > 1 else ""
+    parts = line.split(None, 5)
+    if len(parts) < 6:
+        return None
+    return " ".join(parts[:5]), parts[5]
+
+
 def parse_crontab(text):
     """A user's crontab: one key per entry.
 
     Entries Ansible manages are preceded by '#Ansible: <name>': key 'job <name>', value 'schedule
+    command'. A label names only the line right after it, as Ansible's cron module reads it; a job
+    Ansible disabled is that line commented out, recorded as 'job <name>' -> 'disabled: schedule
     command'. Others: key 'cmd <command>', value the schedule. Variables: 'env <NAME>'.
     """
     out = {}
@@ -384,22 +407,26 @@ def parse_crontab(text):
             continue
         if line.startswith("#"):
             match = re.match(r"^#Ansible:\s*(.+)$", line)
-            label = match.group(1).strip() if match else label
+            if match:
+                label = match.group(1).strip()
+                continue
+            if label:
+                entry = _cron_entry(line.lstrip("#").strip())
+                if entry:
+                    _add(out, "job " + label, "disabled: %s %s" % entry, True)
+            # Any other line ends the label: it must not attach to the next, unrelated job.
+            label = None
             continue
         env = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$", line)
         if env:
             out["env " + env.group(1)] = _unquote(env.group(2))
             label = None
             continue
-        if line.startswith("@"):
-            parts = line.split(None, 1)
-            schedule, command = parts[0], parts[1] if len(parts) > 1 else ""
-        else:
-            parts = line.split(None, 5)
-            if len(parts) < 6:
-                label = None
-                continue
-            schedule, command = " ".join(parts[:5]), parts[5]
+        entry = _cron_entry(line)
+        if entry is None:
+            label = None
+            continue
+        schedule, command = entry
         if label:
             _add(out, "job " + label, schedule + " " + command, True)
         else:
@@ -479,32 +506,85 @@ def compile_patterns(patterns):
     return [re.compile(p, re.IGNORECASE) for p in patterns]
 
 
+def _word_span(text, start, stop):
+    """(start, stop) of the whitespace-separated word around text[start:stop], a quoted part of it
+    (which may hold spaces: PGPASSWORD='a b c') counting as one word; an unclosed quote runs to the end."""
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    quote = None
+    i = start
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch.isspace() and i >= stop:
+            break
+        i += 1
+    return start, i
+
+
 def mask_text(text, patterns):
     """text with every whitespace-separated word a pattern match touches replaced by REDACTED.
 
     For keys that embed a value (a crontab entry's command, a hba rule): the key stays readable
-    and unique enough, the secret does not survive.
+    and unique enough, the secret does not survive. A quoted span is one word, so a quoted secret
+    with spaces is masked whole.
     """
     for pattern in patterns:
         spans = []
         for match in pattern.finditer(text):
-            start = text.rfind(" ", 0, match.start()) + 1
-            stop = text.find(" ", max(match.end() - 1, match.start()))
-            spans.append((start, len(text) if stop < 0 else stop))
+            # The word holding the last character of the match (the secret's first one), and every
+            # word the match runs through.
+            last = max(match.end() - 1, match.start())
+            while last > match.start() and text[last].isspace():
+                last -= 1
+            first = match.start()
+            while first < last and text[first].isspace():
+                first += 1
+            start, stop = _word_span(text, first, last + 1)
+            if spans and start < spans[-1][1]:  # two matches in one word (or quoted span): mask it once
+                previous = spans.pop()
+                start, stop = previous[0], max(previous[1], stop)
+            spans.append((start, stop))
         for start, stop in reversed(spans):
             text = text[:start] + REDACTED + text[stop:]
     return text
 
 
+# XML name/value pairs: <property name="password" value="X"/>, <entry key="password">X</entry>,
+# <property><name>jdbc.password</name><value>X</value></property>, <init-param><param-name>...
+# The key holding the name: the element's @name / @key, or the text of its name / key / param-name child.
+_XML_NAME_KEY = re.compile(r"^(.*)/(?:@name|@key|(?:name|key|param-name)(?:\[\d+\])?/text\(\))$")
+
+
+def _xml_pair_secrets(data, key_patterns, exempt_patterns):
+    """Keys of data holding the value of an XML name/value pair whose name is a secret's: everything
+    under the element except the name itself."""
+    hidden = set()
+    for key, value in data.items():
+        match = _XML_NAME_KEY.match(key)
+        if not match or not isinstance(value, str):
+            continue
+        if any(p.search(value) for p in key_patterns) and not any(p.search(value) for p in exempt_patterns):
+            prefix = match.group(1) + "/"
+            hidden.update(k for k in data if k.startswith(prefix) and k != key and not _XML_NAME_KEY.match(k))
+    return hidden
+
+
 def redact(data, key_patterns, value_patterns, exempt_patterns):
     """(redacted copy of data, sorted list of redacted keys).
 
-    A value is replaced by REDACTED when its key matches a key pattern (and no exempt pattern), or
-    when any of its values matches a value pattern. Nothing of the value (no hash) is kept. A key
+    A value is replaced by REDACTED when its key matches a key pattern (and no exempt pattern), when
+    any of its values matches a value pattern, or when it is the value of an XML name/value pair whose
+    name matches a key pattern (and no exempt pattern). Nothing of the value (no hash) is kept. A key
     that itself carries a secret (value patterns) has the words holding it masked.
     """
     out = {}
     hidden = []
+    pairs = _xml_pair_secrets(data, key_patterns, exempt_patterns)
     for key, value in data.items():
         if key != "#order" and any(p.search(key) for p in value_patterns):
             key = mask_text(key, value_patterns)
@@ -514,7 +594,7 @@ def redact(data, key_patterns, value_patterns, exempt_patterns):
         values = value if isinstance(value, list) else [value]
         by_key = any(p.search(key) for p in key_patterns) and not any(p.search(key) for p in exempt_patterns)
         by_value = any(p.search(v) for p in value_patterns for v in values if isinstance(v, str))
-        if (by_key or by_value) and key != "#order":
+        if (by_key or by_value or key in pairs) and key != "#order":
             out[key] = REDACTED
             hidden.append(key)
         else:

@@ -200,8 +200,12 @@ def parse_hsperfdata(data):
 
 
 def heap_from_counters(counters):
-    """{'used', 'committed', 'max', 'old_used', 'gc'} in bytes from hsperfdata counters, or None."""
-    used, committed, maxes, old_used = 0, 0, [], None
+    """{'used', 'committed', 'max', 'old_used', 'old_max', 'gc'} in bytes from hsperfdata counters, or None.
+
+    old_max is what the old generation may grow to: the whole heap for region-based collectors (G1,
+    Shenandoah), the old generation's own maximum for the generational ones (Parallel, Serial, CMS).
+    """
+    used, committed, maxes, old_used, old_max = 0, 0, [], None, None
     gen = 0
     found = False
     while "sun.gc.generation.%d.spaces" % gen in counters:
@@ -213,16 +217,21 @@ def heap_from_counters(counters):
         maxes.append(int(counters.get(prefix + ".maxCapacity", 0)))
         if counters.get(prefix + ".name") == "old":
             old_used = gen_used
+            old_max = int(counters.get(prefix + ".maxCapacity", 0)) or None
         found = True
         gen += 1
     if not found:
         return None
     gc = counters.get("sun.gc.policy.name", "")
     # G1 (and other region-based collectors) report the whole heap as each generation's maximum.
-    heap_max = max(maxes) if gc in ("GarbageFirst", "Shenandoah") else sum(maxes)
+    region_based = gc in ("GarbageFirst", "Shenandoah")
+    heap_max = max(maxes) if region_based else sum(maxes)
     args = (counters.get("java.rt.vmArgs") or "").split()
     heap_max = max_heap_from_args(args) or heap_max or None
-    return {"used": used, "committed": committed, "max": heap_max, "old_used": old_used, "gc": gc}
+    if old_used is not None and (region_based or not old_max):
+        old_max = heap_max
+    return {"used": used, "committed": committed, "max": heap_max, "old_used": old_used, "old_max": old_max,
+            "gc": gc}
 
 
 _JCMD_TOTAL_USED = re.compile(r"^ ?(\S.*?)\s+total (\d+)K, used (\d+)K", re.M)
@@ -466,6 +475,20 @@ def _pct(part, whole):
     return round(100.0 * part / whole, 1) if part is not None and whole else None
 
 
+def _mb(value):
+    return "?" if value is None else "%d" % (value // 1048576)
+
+
+def heap_judged_text(heap):
+    """Which heap figure was judged, its value and bytes, and the other figure for context (zh_CN)."""
+    if heap.get("judged") == "old_gen":
+        total = "%.1f%%" % heap["used_pct"] if heap.get("used_pct") is not None else "未知"
+        return "老年代占用率 %.1f%%（老年代 %s MB / 上限 %s MB，按老年代判定；含 eden 的堆总使用率 %s 仅供参考）" % (
+            heap["old_used_pct"], _mb(heap.get("old_used")), _mb(heap.get("old_max") or heap.get("max")), total)
+    return "堆总使用率 %.1f%%（%s MB / %s MB，含 eden；%s 未提供老年代数据，按堆总使用率判定）" % (
+        heap["used_pct"], _mb(heap.get("used")), _mb(heap.get("max")), heap.get("source") or "数据源")
+
+
 def judge_instance(facts, th):
     """Findings and metrics of one instance's facts (as gather_instance returns them)."""
     name = facts["name"]
@@ -484,22 +507,23 @@ def judge_instance(facts, th):
                 "确认进程来源（是否有人手工启动）；停止该进程，用 systemctl start %s 以 %s 用户重新启动" % (facts["service"] or "<服务>", facts["expected_user"]),
                 value=proc["user"], threshold=facts["expected_user"]))
         heap = facts["heap"]
-        if heap.get("used_pct") is None:
+        judged = heap.get("judged_pct")
+        if judged is None:
             findings.append(finding(
                 "BES_HEAP_UNKNOWN", "warning", name,
                 "无法读取 BES 实例 %s 的堆使用情况（进程 %s 的 hsperfdata 不可读，可能启用了 -XX:-UsePerfData）" % (name, proc["pid"]),
                 "确认 JVM 未关闭 UsePerfData（或在巡检参数中启用 heap_attach 以使用 jcmd）"))
         else:
-            metrics["bes_heap_used_pct:%s" % name] = heap["used_pct"]
+            metrics["bes_heap_used_pct:%s" % name] = judged
             for sev in ("critical", "warning"):
                 limit = th["heap_used_pct_%s" % sev]
-                if heap["used_pct"] >= limit:
+                if judged >= limit:
                     findings.append(finding(
                         "BES_HEAP_HIGH", sev, name,
-                        "BES 实例 %s 堆使用率 %.1f%%（%d MB / %d MB），超过阈值 %s%%" % (
-                            name, heap["used_pct"], heap["used"] // 1048576, heap["max"] // 1048576, limit),
-                        "查看 GC 日志与应用负载；持续偏高时分析堆转储（jmap/jcmd）并按 docs/runbooks/bes.md 调整 bes_heap_size_mb",
-                        value=heap["used_pct"], threshold=limit))
+                        "BES 实例 %s %s，超过阈值 %s%%" % (name, heap_judged_text(heap), limit),
+                        "查看 GC 日志与应用负载；老年代持续偏高（Full GC 后仍不回落）时分析堆转储（jmap/jcmd）"
+                        "并按 docs/runbooks/bes.md 调整 bes_heap_size_mb",
+                        value=judged, threshold=limit))
                     break
         listening = set(l["port"] for l in facts["listeners"])
         for want in facts["expected_listeners"]:
@@ -638,7 +662,13 @@ def gather_instance(instance, th, options, now, proc="/proc", run=None, tmp_dirs
         if heap:
             heap["source"] = source
             heap["used_pct"] = _pct(heap["used"], heap.get("max"))
-            heap["old_used_pct"] = _pct(heap.get("old_used"), heap.get("max"))
+            heap["old_used_pct"] = _pct(heap.get("old_used"), heap.get("old_max") or heap.get("max"))
+            # Eden fills to ~100 % before every young GC, so total use says little about pressure: judge the
+            # old generation's occupancy, total use only where the source has no old-gen figures (jcmd).
+            if heap["old_used_pct"] is not None:
+                heap["judged"], heap["judged_pct"] = "old_gen", heap["old_used_pct"]
+            else:
+                heap["judged"], heap["judged_pct"] = "total", heap["used_pct"]
             facts["heap"] = heap
         facts["listeners"] = process_listeners(proc, pid)
         if instance.get("health_url"):

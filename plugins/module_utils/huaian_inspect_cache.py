@@ -341,8 +341,10 @@ def _judge_replication(red, t, expected, deep, mode):
                                    "检查副本与主节点之间的网络和副本负载", lag, t["replica_lag_s_warning"]))
     elif red["role"] == "slave" and red.get("master_link_status") != "up":
         down = red.get("master_link_down_since_seconds")
-        out.append(finding("CACHE_REPLICA_LINK_DOWN", "critical", "%s:%s" % (red.get("master_host"), red.get("master_port")),
-                           "副本到主节点 %s 的复制链路为 %s%s" % (red.get("master_host"), red.get("master_link_status"),
+        # The subject stays "" (a failover changes the master's address; the register keys on the subject).
+        out.append(finding("CACHE_REPLICA_LINK_DOWN", "critical", "",
+                           "副本到主节点 %s:%s 的复制链路为 %s%s" % (red.get("master_host"), red.get("master_port"),
+                                                            red.get("master_link_status"),
                                                          "（已断开 %s 秒）" % down if isinstance(down, int) and down >= 0 else ""),
                            "检查主节点可达性与口令（masterauth）；在 Sentinel 模式下确认哨兵视图，%s"
                            % ("必要时重新执行 preview_cache_deploy.yml" if mode == "sentinel" else "查看 CLUSTER NODES"),
@@ -387,24 +389,27 @@ def _judge_sentinel(sen, red, expected, deep):
     m = sen["master"]
     flags = str(m.get("flags") or "").split(",")
     master_addr = "%s:%s" % (m.get("ip"), m.get("port"))
+    # The subject is the monitored master's name, which a failover does not change (its address does):
+    # the anomaly register keys findings by code, host and subject. The address stays in the message.
+    master_subject = str(m.get("name") or "master")
     if "o_down" in flags:
-        out.append(finding("CACHE_SENTINEL_MASTER_DOWN", "critical", master_addr,
+        out.append(finding("CACHE_SENTINEL_MASTER_DOWN", "critical", master_subject,
                            "哨兵已判定主节点 %s 客观下线（o_down），正在或即将故障切换" % master_addr,
                            "确认切换是否完成（SENTINEL get-master-addr-by-name），恢复原主节点后执行 preview_check.yml",
                            m.get("flags"), None))
     elif "s_down" in flags:
-        out.append(finding("CACHE_SENTINEL_MASTER_DOWN", "warning", master_addr,
+        out.append(finding("CACHE_SENTINEL_MASTER_DOWN", "warning", master_subject,
                            "本节点哨兵认为主节点 %s 主观下线（s_down）" % master_addr,
                            "检查本节点到主节点的网络", m.get("flags"), None))
     # This node's address from the inventory, or (without facts) whether the sentinels' master is local.
     address = expected.get("address")
     named = (m.get("ip") == address) if address else sen.get("master_is_local", True)
     if red.get("running") and red.get("role") == "master" and not named:
-        out.append(finding("CACHE_SENTINEL_MISMATCH", "critical", master_addr,
+        out.append(finding("CACHE_SENTINEL_MISMATCH", "critical", master_subject,
                            "本节点是主节点，但哨兵认定的主节点是 %s（可能出现双主）" % master_addr,
                            "立即核对各哨兵视图；按运行手册让本节点成为 %s 的副本" % master_addr, address or None, m.get("ip")))
     elif red.get("running") and red.get("role") == "slave" and red.get("master_host") != m.get("ip"):
-        out.append(finding("CACHE_SENTINEL_MISMATCH", "warning", master_addr,
+        out.append(finding("CACHE_SENTINEL_MISMATCH", "warning", master_subject,
                            "本副本复制自 %s，而哨兵认定的主节点是 %s" % (red.get("master_host"), master_addr),
                            "等待哨兵重新配置副本；持续存在时执行 preview_cache_deploy.yml", red.get("master_host"), m.get("ip")))
     want_sentinels = int(expected.get("sentinels") or 0)

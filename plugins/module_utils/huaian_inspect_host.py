@@ -703,7 +703,9 @@ def judge(facts, thresholds, options):
         if sev:
             limit = t["oom_kills_%s" % sev]
             findings.append(finding(
-                "HOST_OOM_KILL", sev, oom.get("last_victim") or "",
+                # Subject "": the last victim changes from run to run, and the anomaly register keys
+                # findings by code, host and subject; the victim is in the message.
+                "HOST_OOM_KILL", sev, "",
                 "最近 %s 小时内核 OOM 杀死进程 %s 次（最近一次：%s，pid %s），达到%s阈值 %s 次" % (
                     oom["window_hours"], oom["count"], oom.get("last_victim"), oom.get("last_pid"),
                     "严重" if sev == "critical" else "告警", limit),

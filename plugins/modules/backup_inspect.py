@@ -132,13 +132,31 @@ from ansible.module_utils.huaian_inspect_backup import (DEFAULT_THRESHOLDS, gath
 RECORD_KEYS = ("result", "exit_code", "finished", "last_success", "consecutive_failures", "duration_seconds",
                "last_success_duration_seconds", "last_success_size_bytes")
 
+# A hung systemd / D-Bus (or rpm database lock) must not stall the inspection run: every command runs
+# under coreutils timeout, as kingbase_inspect's do, and one that runs out of time counts as unreadable.
+COMMAND_TIMEOUT_S = 30
+KILL_AFTER_S = 5
+TIMED_OUT_RC = (124, 137)  # coreutils timeout: ran out of time (124), had to be killed (128 + 9)
+
+
+def run_bounded(module, cmd, **kwargs):
+    """module.run_command(cmd) under coreutils timeout when it is installed. (rc, out, err); on a timeout
+    rc stays 124 (or 137), out is dropped (it may be partial) and err says so."""
+    timeout = module.get_bin_path("timeout")
+    prefix = [timeout, "-k", str(KILL_AFTER_S), str(COMMAND_TIMEOUT_S)] if timeout else []
+    rc, out, err = module.run_command(prefix + list(cmd), **kwargs)
+    if prefix and rc in TIMED_OUT_RC:
+        return rc, "", "%s timed out after %d s" % (cmd[0], COMMAND_TIMEOUT_S)
+    return rc, out, err
+
+
 
 def timer_states(module, jobs, prefix):
     systemctl = module.get_bin_path("systemctl")
     units = ["%s%s.timer" % (prefix, job) for job in sorted(jobs) if jobs[job]["deployed"]]
     if not systemctl or not units:
         return {}
-    rc, out, err = module.run_command([systemctl, "show", "--no-pager", "-p", "Id,ActiveState,UnitFileState"] + units)
+    rc, out, err = run_bounded(module, [systemctl, "show", "--no-pager", "-p", "Id,ActiveState,UnitFileState"] + units)
     return parse_systemctl_show(out) if rc == 0 else {}
 
 

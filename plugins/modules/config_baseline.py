@@ -65,7 +65,10 @@ options:
     elements: path
     default: [/var/spool/cron/crontabs, /var/spool/cron]
   packages:
-    description: Packages whose installed version to record (source C(packages); C(absent) when not installed).
+    description:
+      - Packages whose installed version to record (source C(packages); C(absent) when not installed).
+      - The package manager whose database is on the host is asked (rpm first when both are, as on
+        openEuler or UOS with dpkg installed); when it lists none of the packages, the other one is asked too.
     type: list
     elements: str
     default: []
@@ -131,11 +134,34 @@ import io
 import os
 import pwd
 import stat
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.huaian_baseline import (
     DEFAULT_REDACT_EXEMPT, DEFAULT_REDACT_KEYS, DEFAULT_REDACT_VALUES, FORMATS, accounts_baseline, compile_patterns,
     normalise, packages_baseline, parse, parse_dpkg_query, parse_rpm_query, parse_sshd_effective, redact)
+
+
+# A stuck rpm database lock or sshd must not stall the baseline run: every command runs under coreutils
+# timeout (as kingbase_inspect's do), and one that runs out of time is recorded as unreadable (#error).
+COMMAND_TIMEOUT_S = 30
+KILL_AFTER_S = 5
+TIMED_OUT_RC = (124, 137)  # coreutils timeout: ran out of time (124), had to be killed (128 + 9)
+
+
+def run_bounded(module, cmd, **kwargs):
+    """(rc, out, err, timed_out) of module.run_command(cmd) under coreutils timeout when it is installed.
+
+    On a timeout out is dropped (it may be partial) and err says so. rc alone cannot tell: rpm -q exits
+    with the number of names not installed, which may be 124, so the time taken must also be the limit.
+    """
+    timeout = module.get_bin_path("timeout")
+    prefix = [timeout, "-k", str(KILL_AFTER_S), str(COMMAND_TIMEOUT_S)] if timeout else []
+    start = time.monotonic()
+    rc, out, err = module.run_command(prefix + list(cmd), **kwargs)
+    if prefix and rc in TIMED_OUT_RC and time.monotonic() - start >= COMMAND_TIMEOUT_S:
+        return rc, "", "%s timed out after %d s" % (os.path.basename(cmd[0]), COMMAND_TIMEOUT_S), True
+    return rc, out, err, False
 
 
 def read_text(path):
@@ -184,18 +210,53 @@ def crontab_path(user, dirs):
     return None
 
 
-def installed_packages(module, names):
+# Where each package manager keeps its database. A host may carry both tools (openEuler and UOS ship
+# dpkg next to rpm): the one whose database is on the host is asked first, rpm before dpkg when both are.
+PACKAGE_DATABASES = (
+    ("rpm", ("/var/lib/rpm", "/usr/lib/sysimage/rpm")),
+    ("dpkg-query", ("/var/lib/dpkg/status",)),
+)
+PACKAGE_QUERIES = {
+    "rpm": (["-q", "--qf", "%{NAME} %{EPOCH}:%{VERSION}-%{RELEASE}.%{ARCH}\n"], parse_rpm_query),
+    "dpkg-query": (["-W", "-f", "${Package} ${Version} ${db:Status-Abbrev}\n"], parse_dpkg_query),
+}
+
+
+def package_tools(module, exists=os.path.exists):
+    """[(tool, path)] of the installed package tools in the order to ask them: those whose database
+    exists first (rpm before dpkg-query), then the others."""
+    ranked = []
+    for order, (tool, databases) in enumerate(PACKAGE_DATABASES):
+        path = module.get_bin_path(tool)
+        if path:
+            ranked.append((0 if any(exists(d) for d in databases) else 1, order, tool, path))
+    return [(tool, path) for _has_db, _order, tool, path in sorted(ranked)]
+
+
+def installed_packages(module, names, exists=os.path.exists):
+    """(name -> version of the installed ones, None) or (None, error) when the query timed out.
+
+    The tool whose database is on the host is asked first; when it lists none of the names, the other
+    one (if installed) is asked too, so a stray second package manager cannot make everything absent.
+    """
     if not names:
-        return {}
-    dpkg = module.get_bin_path("dpkg-query")
-    if dpkg:
-        rc, out, err = module.run_command([dpkg, "-W", "-f", "${Package} ${Version} ${db:Status-Abbrev}\n"] + list(names))
-        return parse_dpkg_query(out)
-    rpm = module.get_bin_path("rpm")
-    if rpm:
-        rc, out, err = module.run_command([rpm, "-q", "--qf", "%{NAME} %{EPOCH}:%{VERSION}-%{RELEASE}.%{ARCH}\n"] + list(names))
-        return parse_rpm_query(out)
-    module.fail_json(msg="neither dpkg-query nor rpm found: cannot read package versions")
+        return {}, None
+    tools = package_tools(module, exists)
+    if not tools:
+        module.fail_json(msg="neither dpkg-query nor rpm found: cannot read package versions")
+    installed = {}
+    for tool, path in tools:
+        args, parser = PACKAGE_QUERIES[tool]
+        # The exit code only says how many names are not installed (rpm: their number, dpkg-query: 1);
+        # the output is read either way.
+        _rc, out, err, timed_out = run_bounded(module, [path] + args + list(names))
+        if timed_out:
+            # A query that timed out is no evidence that the packages are absent.
+            return None, err
+        installed = parser(out)
+        if installed:
+            break
+    return installed, None
 
 
 def collect(module):
@@ -215,7 +276,9 @@ def collect(module):
         path = crontab_path(user, params["crontab_dirs"])
         raw["crontab:" + user] = file_source(path, "crontab") if path else {"#state": "absent"}
     if params["packages"]:
-        raw["packages"] = packages_baseline(params["packages"], installed_packages(module, params["packages"]))
+        installed, error = installed_packages(module, params["packages"])
+        # A query that timed out is no evidence that the packages are absent.
+        raw["packages"] = packages_baseline(params["packages"], installed) if error is None else {"#error": error}
     if params["accounts"]:
         passwd = read_text("/etc/passwd")[1] or ""
         group = read_text("/etc/group")[1] or ""
@@ -223,7 +286,7 @@ def collect(module):
     if params["sshd_effective"]:
         sshd = module.get_bin_path("sshd", opt_dirs=["/usr/sbin", "/sbin"])
         if sshd:
-            rc, out, err = module.run_command([sshd, "-T"])
+            rc, out, err, _timed_out = run_bounded(module, [sshd, "-T"])
             raw["sshd -T"] = parse_sshd_effective(out) if rc == 0 else {"#error": (err or out).strip()[:200]}
         else:
             raw["sshd -T"] = {"#state": "absent"}

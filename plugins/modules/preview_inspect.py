@@ -116,12 +116,30 @@ from ansible.module_utils.huaian_inspect import inspection_argument_spec
 from ansible.module_utils.huaian_inspect_preview import (DEFAULT_THRESHOLDS, UNIT_PROPERTIES, gather, judge,
                                                          merge_thresholds, parse_systemctl_show)
 
+# A hung systemd / D-Bus (or rpm database lock) must not stall the inspection run: every command runs
+# under coreutils timeout, as kingbase_inspect's do, and one that runs out of time counts as unreadable.
+COMMAND_TIMEOUT_S = 30
+KILL_AFTER_S = 5
+TIMED_OUT_RC = (124, 137)  # coreutils timeout: ran out of time (124), had to be killed (128 + 9)
+
+
+def run_bounded(module, cmd, **kwargs):
+    """module.run_command(cmd) under coreutils timeout when it is installed. (rc, out, err); on a timeout
+    rc stays 124 (or 137), out is dropped (it may be partial) and err says so."""
+    timeout = module.get_bin_path("timeout")
+    prefix = [timeout, "-k", str(KILL_AFTER_S), str(COMMAND_TIMEOUT_S)] if timeout else []
+    rc, out, err = module.run_command(prefix + list(cmd), **kwargs)
+    if prefix and rc in TIMED_OUT_RC:
+        return rc, "", "%s timed out after %d s" % (cmd[0], COMMAND_TIMEOUT_S)
+    return rc, out, err
+
+
 
 def unit_states(module, units):
     systemctl = module.get_bin_path("systemctl")
     if not systemctl or not units:
         return {}
-    rc, out, err = module.run_command([systemctl, "show", "--no-pager", "-p", ",".join(UNIT_PROPERTIES)] + units)
+    rc, out, err = run_bounded(module, [systemctl, "show", "--no-pager", "-p", ",".join(UNIT_PROPERTIES)] + units)
     return parse_systemctl_show(out) if rc == 0 else {}
 
 

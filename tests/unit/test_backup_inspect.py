@@ -237,8 +237,8 @@ def test_module_run(tmp_path, monkeypatch):
               "verify_archive_dir": "", "expected_verify_targets": [], "thresholds": {}, "deep": False, "horizon_days": 90}
     module = FakeModule(params, "Id=huaian-backup-files.timer\nActiveState=active\nUnitFileState=enabled\n")
     result = mod.run(module)
-    assert module.ran == [["/usr/bin/systemctl", "show", "--no-pager", "-p", "Id,ActiveState,UnitFileState",
-                           "huaian-backup-files.timer"]]
+    assert module.ran == [["/usr/bin/timeout", "-k", "5", "30", "/usr/bin/systemctl", "show", "--no-pager", "-p",
+                           "Id,ActiveState,UnitFileState", "huaian-backup-files.timer"]]
     job = result["facts"]["jobs"]["files"]
     assert job["timer"] == "active" and job["consecutive_failures"] == 3 and job["kind"] == "incr"
     assert job["error_last_line"].startswith("ERROR: [056]") and "error" not in job
@@ -246,6 +246,12 @@ def test_module_run(tmp_path, monkeypatch):
     assert result["metrics"] == {"backup_incr_age_h:files": 20.0} and result["facts"]["verification"] is None
     with pytest.raises(Failed, match="unknown threshold 'max_age_h'"):
         mod.run(FakeModule(dict(params, thresholds={"max_age_h": 30})))
+    # A systemctl that timed out: the timer state is unknown, not a finding, not a crash.
+    stuck = FakeModule(params, "Id=huaian-backup-files.timer\nActiveState=inact")
+    stuck.run_command = lambda args: (124, stuck.out, "")
+    result = mod.run(stuck)
+    assert result["facts"]["jobs"]["files"]["timer"] is None
+    assert codes(result["findings"]) == [("BACKUP_FAILED", "critical", "files")]
     with pytest.raises(Failed, match="kind and target"):
         mod.run(FakeModule(dict(params, expected_verify_targets=[{"kind": "sys_dump"}])))
 

@@ -77,6 +77,7 @@ def test_hsperfdata_of_a_real_g1_jvm_matches_jcmd():
     # jcmd GC.heap_info of the same JVM a moment later: used 12861K..12963K
     assert 12000 * 1024 < heap["used"] < 13500 * 1024
     assert heap["old_used"] == 3214848
+    assert heap["old_max"] == heap["max"]  # G1: the old generation may take the whole heap
 
 
 def test_hsperfdata_max_from_generations_without_xmx():
@@ -88,6 +89,8 @@ def test_hsperfdata_max_from_generations_without_xmx():
     assert par["sun.gc.policy.name"] == "ParScav:MSC"
     par["java.rt.vmArgs"] = ""
     assert bes.heap_from_counters(par)["max"] == 128 * 1024 * 1024  # young + old = -Xmx128m
+    # Parallel: the old generation has its own maximum (2/3 of the heap), not the whole heap.
+    assert bes.heap_from_counters(par)["old_max"] == 89653248
 
 
 def test_hsperfdata_rejects_other_files():
@@ -235,20 +238,70 @@ def test_healthy_instance_has_no_findings(tmp_path, server):
     one = facts["instances"]["server"]
     assert one["process"]["pid"] == 412 and one["process"]["user"] == "root"
     assert one["heap"]["source"] == "hsperfdata" and one["heap"]["used_pct"] == 4.7
-    assert metrics["bes_heap_used_pct:server"] == 4.7 and metrics["bes_log_errors_24h:server"] == 0
+    # Both figures are reported; the old generation's occupancy (3214848 / 256 MiB) is the judged one.
+    assert one["heap"]["old_used_pct"] == 1.2 and one["heap"]["judged"] == "old_gen" and one["heap"]["judged_pct"] == 1.2
+    assert metrics["bes_heap_used_pct:server"] == 1.2 and metrics["bes_log_errors_24h:server"] == 0
     assert set(metrics) == {"bes_heap_used_pct:server", "bes_log_errors_24h:server", "bes_log_bytes:server", "bes_health_ms:server"}
 
 
 def test_faults_are_findings(tmp_path, server):
     proc = make_proc(tmp_path, 412, JAVA_ARGS, 0, sockets=[5002])  # 18080 not listening
     inst = instance(tmp_path, user="bes", health_url=server + "/down")
-    facts, _m, findings = bes.inspect([inst], {"heap_used_pct_warning": 4, "heap_used_pct_critical": 4.5}, OPTIONS,
+    facts, _m, findings = bes.inspect([inst], {"heap_used_pct_warning": 1, "heap_used_pct_critical": 1.1}, OPTIONS,
                                       proc=str(proc), tmp_dirs=hsperf_dir(tmp_path, "root", 412))
     assert codes(findings) == [("BES_HEALTH_FAILED", "critical"), ("BES_HEAP_HIGH", "critical"),
                                ("BES_LISTENER_MISSING", "critical"), ("BES_WRONG_USER", "critical")]
     assert facts["instances"]["server"]["health"]["status"] == 503
     missing = [f for f in findings if f["code"] == "BES_LISTENER_MISSING"][0]
     assert missing["subject"] == "server:18080" and "18080" in missing["message"]
+    high = [f for f in findings if f["code"] == "BES_HEAP_HIGH"][0]
+    assert high["value"] == 1.2 and "老年代占用率 1.2%" in high["message"] and "4.7%" in high["message"]
+
+
+MB = 1048576
+
+
+def heap_of(monkeypatch, heap, source="hsperfdata"):
+    monkeypatch.setattr(bes, "read_heap", lambda *a, **k: (dict(heap), source) if source == "hsperfdata" else (None, None))
+
+
+def test_full_eden_before_a_young_gc_is_not_a_finding(tmp_path, monkeypatch):
+    # A healthy G1 JVM just before a young GC: eden has filled the heap (97 % used), the old generation holds 10 %.
+    proc = make_proc(tmp_path, 412, JAVA_ARGS, 0, sockets=[5001, 5002])
+    heap_of(monkeypatch, {"used": 248 * MB, "committed": 256 * MB, "max": 256 * MB, "old_used": 26 * MB,
+                          "old_max": 256 * MB, "gc": "GarbageFirst"})
+    facts, metrics, findings = bes.inspect([instance(tmp_path)], {}, OPTIONS, proc=str(proc))
+    heap = facts["instances"]["server"]["heap"]
+    assert heap["used_pct"] == 96.9 and heap["old_used_pct"] == 10.2 and heap["judged"] == "old_gen"
+    assert findings == [] and metrics["bes_heap_used_pct:server"] == 10.2
+
+
+def test_old_generation_near_its_maximum_is_critical(tmp_path, monkeypatch):
+    # Parallel: the old generation (its own maximum, 2/3 of the heap) is full though total use is under 85 %.
+    proc = make_proc(tmp_path, 412, JAVA_ARGS, 0, sockets=[5001, 5002])
+    heap_of(monkeypatch, {"used": 200 * MB, "committed": 256 * MB, "max": 256 * MB, "old_used": 165 * MB,
+                          "old_max": 170 * MB, "gc": "ParScav:MSC"})
+    _f, metrics, findings = bes.inspect([instance(tmp_path)], {}, OPTIONS, proc=str(proc))
+    assert codes(findings) == [("BES_HEAP_HIGH", "critical")]
+    assert findings[0]["value"] == 97.1 == metrics["bes_heap_used_pct:server"]
+    assert "老年代占用率 97.1%" in findings[0]["message"] and "165 MB / 上限 170 MB" in findings[0]["message"]
+    assert "78.1%" in findings[0]["message"]  # total use, for context
+
+
+def test_total_use_is_judged_when_old_generation_is_missing(tmp_path, monkeypatch):
+    # jcmd GC.heap_info of a G1 JVM names no old generation: total use is all there is.
+    proc = make_proc(tmp_path, 412, JAVA_ARGS, 0, sockets=[5001, 5002])
+    heap_of(monkeypatch, None, source=None)
+    jcmd = bes.parse_jcmd_heap_info((FIX / "jcmd-heap-info-g1.txt").read_text())
+    jcmd.update(used=230 * MB, max=256 * MB)
+    monkeypatch.setattr(bes, "jcmd_heap", lambda *a: dict(jcmd))
+    facts, metrics, findings = bes.inspect([instance(tmp_path)], {}, dict(OPTIONS, attach=True), proc=str(proc),
+                                           run=lambda cmd: (1, "", ""))
+    heap = facts["instances"]["server"]["heap"]
+    assert heap["source"] == "jcmd" and heap["old_used_pct"] is None
+    assert heap["judged"] == "total" and heap["judged_pct"] == heap["used_pct"] == 89.8
+    assert codes(findings) == [("BES_HEAP_HIGH", "warning")] and metrics["bes_heap_used_pct:server"] == 89.8
+    assert "堆总使用率 89.8%" in findings[0]["message"] and "jcmd 未提供老年代数据" in findings[0]["message"]
 
 
 def test_down_instance_and_slow_health(tmp_path, server):
@@ -272,6 +325,34 @@ def test_log_findings(tmp_path):
                                         proc=str(proc), tmp_dirs=hsperf_dir(tmp_path, "root", 412), now=now)
     assert codes(findings) == [("BES_LOG_DISK", "warning"), ("BES_LOG_ERRORS", "warning"), ("BES_LOG_OOM", "critical")]
     assert metrics["bes_log_errors_24h:server"] == 1 and metrics["bes_log_bytes:server"] > 3 * 1048576
+
+
+class FakeModule:
+    def __init__(self, answer, have=("timeout",)):
+        self.answer, self.have, self.ran = answer, have, []
+
+    def get_bin_path(self, name, opt_dirs=None):
+        return "/usr/bin/" + name if name in self.have else None
+
+    def run_command(self, args, environ_update=None):
+        self.ran.append(args)
+        return self.answer
+
+
+def test_commands_are_bounded_and_a_timeout_is_no_answer(tmp_path):
+    import bes_inspect
+    module = FakeModule((124, "MainPID=412\n", ""))
+    run = bes_inspect.runner(module)
+    rc, out, err = run(["systemctl", "show", "-p", "MainPID", "bes-server"])
+    assert module.ran == [["/usr/bin/timeout", "-k", "5", "30", "systemctl", "show", "-p", "MainPID", "bes-server"]]
+    assert rc == 124 and out == "" and "timed out" in err
+    # A stuck systemctl leaves the instance to be found by its command line, not a crash.
+    proc = make_proc(tmp_path, 412, JAVA_ARGS, 0)
+    assert bes.locate_process(str(proc), {"instance_root": ROOT_DIR, "service": "bes-server"}, run) == (412, [412], 0)
+    # Without coreutils timeout the command runs as it is.
+    plain = FakeModule((0, "MainPID=412\n", ""), have=())
+    assert bes_inspect.runner(plain)(["systemctl", "show"]) == (0, "MainPID=412\n", "")
+    assert plain.ran == [["systemctl", "show"]]
 
 
 def test_thresholds_are_checked():

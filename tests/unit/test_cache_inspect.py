@@ -230,7 +230,9 @@ def test_replica_whose_link_is_down(servers):
     facts = hc.gather("127.0.0.1", redis.port, sentinel.port, PASSWORD, "sentinel", "preview-cache")
     findings, metrics = hc.judge(facts, T, dict(EXPECTED, address="10.231.10.32"))
     assert [(f["code"], f["severity"]) for f in findings] == [("CACHE_REPLICA_LINK_DOWN", "critical")]
-    assert "42" in findings[0]["message"] and findings[0]["subject"] == "10.231.10.31:6379"
+    # The master's address is in the message; the subject stays the same across failovers.
+    assert "42" in findings[0]["message"] and "10.231.10.31:6379" in findings[0]["message"]
+    assert findings[0]["subject"] == ""
     assert metrics["cache_connected_replicas"] == 0
 
 
@@ -245,6 +247,9 @@ def test_sentinel_sees_the_master_objectively_down_and_no_quorum(servers):
     got = dict((f["code"], f["severity"]) for f in findings)
     assert got == {"CACHE_REPLICA_LINK_DOWN": "critical", "CACHE_SENTINEL_MASTER_DOWN": "critical",
                    "CACHE_SENTINEL_PEERS_MISSING": "warning", "CACHE_SENTINEL_NOQUORUM": "critical"}
+    # Keyed by the master's name (stable across a failover); its address is in the message.
+    down = [f for f in findings if f["code"] == "CACHE_SENTINEL_MASTER_DOWN"][0]
+    assert down["subject"] == "preview-cache" and "10.231.10.31:6379" in down["message"]
 
 
 def test_cluster_mode_with_a_failed_master(servers):
@@ -309,7 +314,12 @@ def test_evictions_lag_maxmemory_and_a_master_the_sentinels_do_not_name():
     assert codes(findings) == [("CACHE_MAXMEMORY_UNSET", "warning")] and "cache_mem_used_pct" not in metrics
     split = master_facts()
     split["sentinel"]["master"]["ip"] = "10.231.10.33"
-    assert codes(hc.judge(split, T, EXPECTED)[0]) == [("CACHE_SENTINEL_MISMATCH", "critical")]
+    split["sentinel"]["master"]["name"] = "preview-cache"
+    findings = hc.judge(split, T, EXPECTED)[0]
+    assert codes(findings) == [("CACHE_SENTINEL_MISMATCH", "critical")]
+    assert findings[0]["subject"] == "preview-cache" and "10.231.10.33:6379" in findings[0]["message"]
+    split["sentinel"]["master"]["ip"] = "10.231.10.32"  # another failover: the same anomaly, the same subject
+    assert [f["subject"] for f in hc.judge(split, T, EXPECTED)[0]] == ["preview-cache"]
     quorum = master_facts()
     quorum["sentinel"]["master"]["quorum"] = 1
     assert codes(hc.judge(quorum, T, EXPECTED)[0]) == [("CACHE_SENTINEL_QUORUM", "warning")]

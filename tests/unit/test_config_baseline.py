@@ -251,6 +251,104 @@ def test_redis_acl_password_is_a_secret():
     assert data == {"user": hb.REDACTED}
 
 
+@pytest.mark.parametrize("key", [
+    "keystorePass", "truststorePass", "dbPassword", "keyPass", "keyPassPhrase", "KB_PASS", "kb.pass",
+    "/Server/Service[@name='bes']/Connector/@keystorePass", "/Server/Service/Connector/@truststorePass",
+    "apikey", "apiKey", "api_key", "API-KEY", "accessKey", "auth_token", "clientSecret",
+])
+def test_camel_case_and_api_keys_are_secrets(key):
+    data, hidden = redacted({key: "canary-key-value"})
+    assert data == {key: hb.REDACTED} and hidden == [key]
+
+
+@pytest.mark.parametrize("key", [
+    "password_encryption", "passwordauthentication", "PasswordAuthentication", "permitemptypasswords",
+    "pubkeyauthentication", "PubkeyAuthentication", "hostkey", "HostKey", "HostKeyAlgorithms", "keyAlias",
+    "certificateKeyFile", "bypass", "compass", "passive_mode",
+])
+def test_keys_that_only_look_like_secrets_stay_visible(key):
+    data, hidden = redacted({key: "visible"})
+    assert data == {key: "visible"} and hidden == []
+
+
+def test_xml_name_value_pairs_with_a_secret_name():
+    single = hb.parse_xml('<bean><property name="password" value="canary-xml-1"/></bean>')
+    assert single["/bean/property/@value"] == "canary-xml-1"  # key alone does not say it is a secret
+    data, hidden = redacted(single)
+    assert data == {"/bean/property/@name": "password", "/bean/property/@value": hb.REDACTED}
+    assert hidden == ["/bean/property/@value"]
+    hadoop = hb.parse_xml(
+        "<configuration>"
+        "<property><name>jdbc.url</name><value>jdbc:kingbase8://10.231.10.11:54321/huaian</value></property>"
+        "<property><name>jdbc.password</name><value>canary-xml-2</value><description>db</description></property>"
+        "<property><name>password_encryption</name><value>scram-sha-256</value></property>"
+        "</configuration>")
+    data, hidden = redacted(hadoop)
+    assert data["/configuration/property[2]/name/text()"] == "jdbc.password"
+    assert data["/configuration/property[2]/value/text()"] == hb.REDACTED
+    assert data["/configuration/property[2]/description/text()"] == hb.REDACTED
+    assert data["/configuration/property[1]/value/text()"] == "jdbc:kingbase8://10.231.10.11:54321/huaian"
+    assert data["/configuration/property[3]/value/text()"] == "scram-sha-256"  # exempt name: kept
+    web = hb.parse_xml("<web-app><context-param><param-name>apiKey</param-name>"
+                       "<param-value>canary-xml-3</param-value></context-param></web-app>")
+    entry = hb.parse_xml('<map><entry key="db.secret">canary-xml-4</entry></map>')
+    spring = hb.parse_xml('<beans><bean><property name="dbPassword"><value>canary-xml-5</value></property></bean></beans>')
+    text = json.dumps([redacted(web)[0], redacted(entry)[0], redacted(spring)[0], redacted(hadoop)[0]])
+    for canary in ("canary-xml-2", "canary-xml-3", "canary-xml-4", "canary-xml-5"):
+        assert canary not in text
+    plain = hb.parse_xml('<bean><property name="maxTotal" value="50"/></bean>')
+    assert redacted(plain) == (plain, [])
+
+
+@pytest.mark.parametrize("value", [
+    "redis://:canary-url-pw@10.231.10.31:6379/0",
+    "jdbc:kingbase8://app:canary-url-pw@10.231.10.11:54321/huaian",
+    "KB_PASS=canary-env-pw", "KB_PASSWORD=canary-env-pw", "APIKEY=canary-env-pw", "API_KEY=canary-env-pw",
+    "GITHUB_TOKEN=canary-env-pw", "MY_SECRET=canary-env-pw", "X-Api-Key: canary-env-pw",
+    "keystorePass=canary-env-pw", "-Ddb.dbPassword=canary-env-pw",
+    "keytool -list -storepass canary-env-pw -keystore /x", "cli --password canary-env-pw --verbose",
+])
+def test_values_carrying_a_secret(value):
+    data, hidden = redacted({"Service.Environment": value, "line": value, value: "present"})
+    assert "canary" not in json.dumps(data) and data["line"] == hb.REDACTED
+
+
+@pytest.mark.parametrize("value", [
+    "redis://10.231.10.31:6379/0", "http://10.231.10.11:8080/health", "--password-file /etc/kb/.pgpass",
+    "kingbase ALL=(root) NOPASSWD: /usr/bin/systemctl start kingbased", "PasswordAuthentication no",
+    "cmd >> /var/log/x.log 2>&1", "bypass=on",
+])
+def test_values_that_carry_no_secret(value):
+    assert redacted({"line": value}) == ({"line": value}, [])
+
+
+def test_quoted_crontab_secret_with_spaces_is_masked_whole():
+    text = ("15 3 * * * PGPASSWORD='canary two words' /usr/bin/psql -c 'vacuum'\n"
+            '20 3 * * * KB_PASS="canary other pw" API_KEY=canary-k /opt/bin/job --password "canary x y" -v\n')
+    data, hidden = redacted(hb.normalise(hb.parse_crontab(text)))
+    assert "canary" not in json.dumps(data) and "two words" not in json.dumps(data)
+    assert data["cmd <redacted> /usr/bin/psql -c 'vacuum'"] == hb.REDACTED
+    assert data["cmd <redacted> <redacted> /opt/bin/job <redacted> -v"] == hb.REDACTED
+    assert hb.mask_text("a PGPASSWORD='x y z", hb.compile_patterns(hb.DEFAULT_REDACT_VALUES)) == "a <redacted>"
+
+
+def test_crontab_label_of_a_disabled_job_does_not_attach_to_the_next_job():
+    text = ("#Ansible: nightly vacuum\n"
+            "#15 3 * * * /usr/local/bin/vacuum.sh\n"
+            "30 2 * * 0 /usr/local/bin/cleanup.sh\n"
+            "#Ansible: orphan label\n"
+            "# a plain comment\n"
+            "@reboot /usr/local/bin/on-boot.sh\n"
+            "#Ansible: kept\n"
+            "*/5 * * * * /usr/local/bin/kept.sh\n")
+    assert hb.parse_crontab(text) == {
+        "job nightly vacuum": "disabled: 15 3 * * * /usr/local/bin/vacuum.sh",
+        "cmd /usr/local/bin/cleanup.sh": "30 2 * * 0",
+        "cmd /usr/local/bin/on-boot.sh": "@reboot",
+        "job kept": "*/5 * * * * /usr/local/bin/kept.sh",
+    }
+
+
 def test_custom_patterns():
     data, hidden = hb.redact({"db.user": "app", "db.secret_word": "x"}, hb.compile_patterns([r"user"]), [], [])
     assert data == {"db.user": hb.REDACTED, "db.secret_word": "x"}
@@ -323,6 +421,56 @@ def test_collect_reads_sources_crontabs_packages(tmp_path):
     assert result["key_count"] == sum(len(v) for v in b.values())
     assert "Redis-canary-pw" not in json.dumps(result)
     assert [pathlib.Path(c[0]).name for c in module.ran] == ["dpkg-query"]  # read-only: one query
+
+
+def test_package_query_that_times_out_is_an_error_not_absent(monkeypatch):
+    clock = iter([100.0, 131.0, 200.0, 201.0])
+    monkeypatch.setattr(mod.time, "monotonic", lambda: next(clock))
+    module = FakeModule(params(packages=["chrony", "openssh-server"]), {"timeout": (124, "chrony 4.1 ii \n", ""), "rpm": None})
+    assert mod.collect(module)["baseline"]["packages"] == {"#error": "rpm timed out after 30 s"}
+    assert module.ran == [["/usr/bin/timeout", "-k", "5", "30", "/usr/bin/rpm", "-q", "--qf",
+                           "%{NAME} %{EPOCH}:%{VERSION}-%{RELEASE}.%{ARCH}\n", "chrony", "openssh-server"]]
+    # rpm -q exits with the number of names not installed: 124 at once is that, not a timeout.
+    module = FakeModule(params(packages=["chrony"]), {"timeout": (124, "chrony (none):4.1-3.ky10.x86_64\n", ""), "rpm": None})
+    assert mod.collect(module)["baseline"]["packages"] == {"chrony": "4.1-3.ky10.x86_64"}
+
+
+RPM_OUT = "chrony (none):4.1-3.ky10.x86_64\n"
+DPKG_OUT = "chrony 4.3-2+deb12u1 ii \n"
+
+
+def exists_only(*paths):
+    return lambda path: path in paths
+
+
+def test_package_tool_whose_database_exists_is_asked_first():
+    both = FakeModule(params(), {"rpm": (0, RPM_OUT, ""), "dpkg-query": (1, "", "")})
+    # openEuler / UOS with dpkg installed: rpm's database is there, so rpm is asked, and only rpm.
+    assert [t for t, _ in mod.package_tools(both, exists_only("/var/lib/rpm"))] == ["rpm", "dpkg-query"]
+    assert [t for t, _ in mod.package_tools(both, exists_only("/var/lib/rpm", "/var/lib/dpkg/status"))] == [
+        "rpm", "dpkg-query"]
+    assert [t for t, _ in mod.package_tools(both, exists_only("/var/lib/dpkg/status"))] == ["dpkg-query", "rpm"]
+    assert [t for t, _ in mod.package_tools(both, exists_only("/usr/lib/sysimage/rpm"))] == ["rpm", "dpkg-query"]
+    assert mod.installed_packages(both, ["chrony"], exists_only("/var/lib/rpm", "/var/lib/dpkg/status")) == (
+        {"chrony": "4.1-3.ky10.x86_64"}, None)
+    assert [pathlib.Path(c[0]).name for c in both.ran] == ["rpm"]
+    debian = FakeModule(params(), {"rpm": (1, "package chrony is not installed\n", ""), "dpkg-query": (0, DPKG_OUT, "")})
+    assert mod.installed_packages(debian, ["chrony"], exists_only("/var/lib/dpkg/status")) == (
+        {"chrony": "4.3-2+deb12u1"}, None)
+    assert [pathlib.Path(c[0]).name for c in debian.ran] == ["dpkg-query"]
+
+
+def test_package_query_falls_back_to_the_other_tool_when_the_first_lists_nothing():
+    # Both databases present (or neither found): the first tool that lists none of the packages is not the
+    # host's; the other one is asked before calling everything absent.
+    module = FakeModule(params(), {"rpm": (1, "package chrony is not installed\n", ""), "dpkg-query": (0, DPKG_OUT, "")})
+    assert mod.installed_packages(module, ["chrony"], exists_only("/var/lib/rpm", "/var/lib/dpkg/status")) == (
+        {"chrony": "4.3-2+deb12u1"}, None)
+    assert [pathlib.Path(c[0]).name for c in module.ran] == ["rpm", "dpkg-query"]
+    only_rpm = FakeModule(params(), {"rpm": (1, "package chrony is not installed\n", "")})
+    assert mod.installed_packages(only_rpm, ["chrony"], exists_only()) == ({}, None)
+    with pytest.raises(AssertionError, match="neither dpkg-query nor rpm"):
+        mod.installed_packages(FakeModule(params()), ["chrony"], exists_only())
 
 
 def test_collect_refuses_one_name_for_two_files(tmp_path):

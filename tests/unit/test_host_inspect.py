@@ -497,8 +497,13 @@ def test_oom_kills():
     facts["oom"] = dict(parse_oom_kills(JOURNAL_OOM), source="journalctl", window_hours=168)
     metrics, findings = judge(facts, thresholds(), options())
     assert metrics["oom_kills"] == 2
-    assert codes(findings) == [("HOST_OOM_KILL", "warning", "kingbase")]
-    assert "168" in findings[0]["message"]
+    # Subject "" so that the same anomaly keeps its key whichever process the kernel killed last.
+    assert codes(findings) == [("HOST_OOM_KILL", "warning", "")]
+    assert "168" in findings[0]["message"] and "kingbase" in findings[0]["message"]
+    other = dict(facts["oom"], last_victim="java", last_pid=999)
+    facts["oom"] = other
+    assert [f["subject"] for f in judge(facts, thresholds(), options())[1]] == [""]
+    facts["oom"] = dict(parse_oom_kills(JOURNAL_OOM), source="journalctl", window_hours=168)
     # Kernel log unreadable: no metric, no finding.
     facts["oom"] = {"source": None, "count": None, "window_hours": 168}
     metrics, findings = judge(facts, thresholds(), options())
@@ -610,11 +615,21 @@ class FakeModule:
 
     def run_command(self, args, environ_update=None):
         self.ran.append(args)
-        name = os.path.basename(args[0])
-        if name == "timeout":
-            name = os.path.basename(args[2])
-        answer = self.commands[name]
+        args = program(args)
+        answer = self.commands[os.path.basename(args[0])]
         return answer(args) if callable(answer) else answer
+
+
+def program(args):
+    """The command line without the timeout / nice / ionice wrappers."""
+    if os.path.basename(args[0]) == "timeout":
+        assert args[1:3] == ["-k", "5"]
+        args = args[4:]
+    if os.path.basename(args[0]) == "nice":
+        args = args[3:]
+    if os.path.basename(args[0]) == "ionice":
+        args = args[4:]
+    return args
 
 
 def module_params(**over):
@@ -705,9 +720,70 @@ def test_gather_and_judge_a_lab_host(monkeypatch, tmp_path):
     assert metrics["disk_used_pct:/srv/fill"] == 95.0 and metrics["oom_kills"] == 0 and metrics["listening_ports"] == 4
     assert "inode_used_pct:/mnt/with space" not in metrics
     # Read-only: only reading commands ran.
-    ran = sorted(set(os.path.basename(c[2] if c[0].endswith("timeout") else c[0]) for c in fake.ran))
+    ran = sorted(set(os.path.basename(program(c)[0]) for c in fake.ran))
     assert ran == ["chronyc", "dmesg", "find", "journalctl", "openssl", "sshd", "systemctl"]
-    assert [c for c in fake.ran if "systemctl" in c[0]] == [["/usr/bin/systemctl", "--failed", "--no-legend", "--plain", "--no-pager"]]
+    # Every command is bounded by coreutils timeout: 30 s, the world-writable find 300 s.
+    assert all(c[:4] == ["/usr/bin/timeout", "-k", "5", "300" if "/usr/bin/find" in c else "30"] for c in fake.ran)
+    assert [c for c in fake.ran if "/usr/bin/systemctl" in c] == [
+        ["/usr/bin/timeout", "-k", "5", "30", "/usr/bin/systemctl", "--failed", "--no-legend", "--plain", "--no-pager"]]
+    assert [c[4:] for c in fake.ran if "/usr/bin/find" in c] == [
+        ["/usr/bin/find", "/etc", "-xdev", "-perm", "-0002", "-type", "f", "!", "-type", "l", "-print"]]
+
+
+TIMED_OUT = (124, "", "")
+
+
+def test_a_command_that_times_out_is_unreadable_not_a_crash(monkeypatch):
+    monkeypatch.setattr(mod, "read", lambda path: None)
+    fake = FakeModule({"timeout": None, "chronyc": TIMED_OUT, "systemctl": TIMED_OUT, "journalctl": TIMED_OUT,
+                       "dmesg": TIMED_OUT, "sshd": TIMED_OUT})
+    params = module_params(certificates=[], limits_accounts=[], limits_minimum={}, world_writable_paths=[],
+                           security_checks={"auditd": True, "firewall": True})
+    facts = mod.gather(fake, params, merge_security_checks(params["security_checks"]))
+    assert facts["time"] == {"synchronised": False, "offset_seconds": None, "error": "chronyc 超时（30 秒）未返回"}
+    assert facts["failed_units"] is None and facts["oom"]["source"] is None
+    assert facts["security"]["sshd"] == {"error": "sshd 超时（30 秒）未返回", "mismatches": []}
+    assert facts["security"]["auditd"] == {"state": "unknown"}
+    assert set(facts["security"]["firewall"]["units"].values()) == {"unknown"}
+    judge(facts, merge_thresholds({}), {"required_mounts": []})
+
+
+NFS_MOUNTS = """/dev/vda1 / xfs rw,relatime 0 0
+10.231.10.5:/export/opt /opt nfs4 rw,relatime,vers=4.2,hard 0 0
+auto.home /home autofs rw,relatime,fd=7,pgrp=1,timeout=300 0 0
+/dev/vdb1 /opt/local xfs rw,relatime 0 0
+sshfs#backup@10.231.10.6:/ /srv/remote fuse.sshfs rw,nosuid,nodev 0 0
+"""
+
+
+def test_world_writable_search_skips_network_mounts_and_yields(monkeypatch, tmp_path):
+    mounts = parse_proc_mounts(NFS_MOUNTS)
+    assert mod.network_mount("/opt", mounts)["fstype"] == "nfs4"
+    assert mod.network_mount("/opt/local/x", mounts)["mount"] == "/opt"  # under the NFS mount too
+    assert mod.network_mount("/home/", mounts)["fstype"] == "autofs"
+    assert mod.network_mount("/usr", mounts) is None and mod.network_mount("/optional", mounts) is None
+    stat_ed = []
+
+    def isdir(path):
+        stat_ed.append(path)
+        return True
+
+    monkeypatch.setattr(mod.os.path, "isdir", isdir)
+    link = tmp_path / "data"
+    os.symlink("/srv/remote/data", str(link))  # a local link onto the sshfs mount
+    fake = FakeModule({"timeout": None, "nice": None, "ionice": None, "find": (0, "/usr/bin/oops\n", "")})
+    out = mod.gather_world_writable(fake, ["/usr", "/opt", "/home", str(link), "/srv/remote"], 50, mounts)
+    assert stat_ed == ["/usr"]  # nothing on a network mount was stat'ed
+    assert out["paths"] == ["/usr"] and out["count"] == 1
+    assert [(s["path"], s["fstype"]) for s in out["skipped_network"]] == [
+        ("/opt", "nfs4"), ("/home", "autofs"), (str(link), "fuse.sshfs"), ("/srv/remote", "fuse.sshfs")]
+    assert fake.ran == [["/usr/bin/timeout", "-k", "5", "300", "/usr/bin/nice", "-n", "19", "/usr/bin/ionice", "-c", "3", "-t",
+                         "/usr/bin/find", "/usr", "-xdev", "-perm", "-0002", "-type", "f", "!", "-type", "l", "-print"]]
+    # Out of time: what find printed is kept, and the search is reported as incomplete.
+    slow = FakeModule({"timeout": None, "find": (124, "/usr/a\n", "")})
+    out = mod.gather_world_writable(slow, ["/usr"], 50, mounts)
+    assert out["error"] == "find 超时（300 秒）" and out["files"] == ["/usr/a"]
+    assert slow.ran[0][:5] == ["/usr/bin/timeout", "-k", "5", "300", "/usr/bin/find"]  # no nice/ionice installed
 
 
 def test_gather_without_chrony_systemd_or_sshd(monkeypatch):

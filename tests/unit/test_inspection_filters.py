@@ -23,8 +23,8 @@ HOSTVARS = hv(
          "inspection_results": [result("host", metrics={"disk_used_pct:/": 40.0, "load1": 0.5, "flag": True}),
                                 result("kingbase", [finding("KB_STANDBY_NOT_STREAMING", subject="kb2")])]},
     kb2={"group_names": ["city", "kingbase"], "platform_code": "city", "platform_name_zh": "市级"},
-    bes1={"group_names": ["hongze", "bes"], "inspection_error": "Inspect bes: boom",
-          "inspection_results": []},
+    bes1={"group_names": ["hongze", "bes"], "inspection_results": [result("host")],
+          "inspection_errors": [{"component": "bes", "task": "Inspect the BES instance", "message": "boom"}]},
 )
 
 
@@ -36,6 +36,8 @@ def test_hosts_and_findings_name_host_platform_and_unreachable():
     codes = [(x["code"], x["host"]) for x in found]
     assert ("HOST_UNREACHABLE", "kb2") in codes
     assert ("INSPECTION_ERROR", "bes1") in codes
+    error = [x for x in found if x["code"] == "INSPECTION_ERROR"][0]
+    assert error["subject"] == "bes" and "boom" in error["message"]
     standby = [x for x in found if x["code"] == "KB_STANDBY_NOT_STREAMING"][0]
     assert standby["host"] == "kb1" and standby["platform"] == "city" and standby["component"] == "kingbase"
     assert all(x["severity"] == "critical" for x in found)
@@ -74,6 +76,19 @@ def test_register_new_open_resolved_reopened_keeps_follow_up():
     assert {e["code"]: e for e in r4["entries"]}["BES_DOWN"]["resolved_at"] == "t3"
     status = f.register_status(r4, [a])
     assert status[0]["status"] == "open" and status[0]["first_seen"] == "t3"
+
+
+def test_a_partial_or_weekly_run_resolves_only_what_it_looked_for():
+    disk = dict(finding("HOST_DISK_USAGE", subject="/data"), host="h1")
+    other = dict(finding("BES_DOWN"), host="h2")
+    forecast = dict(finding("CAP_FILESYSTEM_FORECAST", "warning", "/"), host="h1")
+    r1 = f.inspection_register({}, [disk, other, forecast], "r1", "t1", inspected=["h1", "h2"], deep=True)
+    # A weekly run of h1 only: h2 was not inspected, the forecast not computed; the disk is fixed.
+    r2 = f.inspection_register(r1, [], "r2", "t2", inspected=["h1"], deep=False)
+    by = {e["code"]: e["status"] for e in r2["entries"]}
+    assert by == {"HOST_DISK_USAGE": "resolved", "BES_DOWN": "new", "CAP_FILESYSTEM_FORECAST": "new"}
+    r3 = f.inspection_register(r2, [], "r3", "t3", inspected=["h1", "h2"], deep=True)
+    assert {e["status"] for e in r3["entries"]} == {"resolved"}
 
 
 def test_same_code_on_two_subjects_are_two_anomalies():
@@ -147,7 +162,10 @@ def test_capacity_forecast_projects_only_with_enough_history():
 def test_restore_test_findings():
     ok = {"run": "20260110T000000Z", "verdict": "pass", "success_rate": 1.0, "failed": 0}
     assert f.restore_test_findings(ok, "20260122T000000Z") == []
-    assert [x["code"] for x in f.restore_test_findings(ok, "20260301T000000Z")] == ["BACKUP_RESTORE_TEST_STALE"]
+    stale = f.restore_test_findings(ok, "20260301T000000Z")
+    assert [x["code"] for x in stale] == ["BACKUP_RESTORE_TEST_STALE"]
+    # One anomaly from test to test: the run is in the message, not the subject.
+    assert stale[0]["subject"] == "" and "20260110T000000Z" in stale[0]["message"]
     bad = dict(ok, verdict="fail", success_rate=0.75, failed=1)
     assert [x["code"] for x in f.restore_test_findings(bad, "20260111T000000Z")] == ["BACKUP_RESTORE_TEST_FAILED"]
     assert [x["code"] for x in f.restore_test_findings({}, "20260111T000000Z")] == ["BACKUP_RESTORE_TEST_MISSING"]

@@ -195,12 +195,18 @@ def test_module_runs_one_systemctl_for_every_unit(stands):
               "timeout": 5, "cache_check": True, "cache_header": "X-Cache", "thresholds": {}, "deep": False, "horizon_days": 90}
     module = FakeModule(params, SYSTEMCTL_SHOW)
     result = mod.run(module)
-    assert len(module.ran) == 1 and module.ran[0][:2] == ["/usr/bin/systemctl", "show"]
+    assert len(module.ran) == 1 and module.ran[0][:6] == ["/usr/bin/timeout", "-k", "5", "30", "/usr/bin/systemctl", "show"]
     assert module.ran[0][-2:] == ["preview-yozo-preview.service", "preview-ofd-convert.service"]
     assert result["changed"] is False
     assert codes(result["findings"]) == [("PREVIEW_DOWN", "critical", "ofd_convert")]
     with pytest.raises(Failed, match="unknown threshold 'slow_ms'"):
         mod.run(FakeModule(dict(params, thresholds={"slow_ms": 1}), SYSTEMCTL_SHOW))
+    # systemctl timed out: the unit states are unknown, both services are probed, none is reported down.
+    stuck = FakeModule(params, SYSTEMCTL_SHOW)
+    stuck.run_command = lambda args: (124, SYSTEMCTL_SHOW[:40], "")
+    result = mod.run(stuck)
+    assert all(e["unit_state"] == {} and e["probe"] for e in result["facts"].values())
+    assert codes(result["findings"]) == []
 
 
 @pytest.mark.parametrize("path", [ROOT / "plugins" / "modules" / "preview_inspect.py",

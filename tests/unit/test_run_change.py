@@ -94,3 +94,34 @@ def test_main_scrubs_and_fails_when_a_secret_remains(inventory, tmp_path, monkey
     [run] = list((tmp_path / "art").iterdir())
     assert run.name.startswith("CR-2026-0001-")
     assert (CANARY in (run / "stdout").read_text()) is (not scrub)
+
+
+@pytest.mark.parametrize("error", [RuntimeError("runner crashed"), KeyboardInterrupt()], ids=["raises", "interrupted"])
+def test_artifacts_are_scrubbed_when_the_runner_raises(inventory, tmp_path, monkeypatch, capsys, error):
+    leaving = fake_runner(json.dumps(CANARY)[1:-1])  # as a JSON-escaped job event would hold it
+
+    def run(**kwargs):
+        leaving.run(**kwargs)
+        raise error
+
+    monkeypatch.setitem(run_change.sys.modules, "ansible_runner", types.SimpleNamespace(run=run))
+    with pytest.raises(type(error)):
+        run_change.main(["--change-id", "CR-2026-0001", "pb.yml", "-i", str(inventory),
+                         "--vault-password-file", str(tmp_path / "pw"), "--artifacts-dir", str(tmp_path / "art")])
+    [run_dir] = list((tmp_path / "art").iterdir())
+    assert (run_dir / "stdout").read_text() == "the canary is ********"
+    assert json.loads((run_dir / "command").read_text())["env"] == "removed by tools/run_change.py"
+    assert run_change.leaks(run_dir, {CANARY}) == []
+    err = capsys.readouterr().err
+    assert "did not finish" in err and "STILL PRESENT" not in err
+
+
+def test_forms_cover_json_xml_and_url_escaping():
+    import html
+    import urllib.parse
+    from xml.sax.saxutils import escape
+    got = set(run_change.forms(CANARY))
+    for form in (CANARY, json.dumps(CANARY)[1:-1], json.dumps(CANARY, ensure_ascii=False)[1:-1],
+                 escape(CANARY, {'"': "&quot;", "'": "&apos;"}), html.escape(CANARY),
+                 urllib.parse.quote(CANARY, safe=""), urllib.parse.quote_plus(CANARY)):
+        assert form.encode("utf-8") in got

@@ -40,3 +40,17 @@ def test_scan_finds_the_canary_in_text_and_binary_and_names_the_key(tmp_path, mo
     assert CANARY not in printed
     (out / "deep" / "leak.bin").unlink()
     assert secret_scan.main(["--vault", str(vault), str(out)]) == 0
+
+
+def test_scan_finds_a_value_json_escaped_in_a_report(tmp_path):
+    # to_json / to_nice_json escape the quote and the backslash, and (ensure_ascii) the non-ASCII characters.
+    import json
+    import urllib.parse
+    value = 'Kb-"pass\\word-密码'
+    for n, text in enumerate([json.dumps({"password": value}), json.dumps({"password": value}, ensure_ascii=False),
+                              '<param value="%s"/>' % value.replace("&", "&amp;").replace('"', "&quot;"),
+                              "jdbc:kingbase8://app:%s@db/x" % urllib.parse.quote(value, safe="")]):
+        (tmp_path / ("report-%d" % n)).write_text(text, encoding="utf-8")
+    assert value.encode("utf-8") not in (tmp_path / "report-0").read_bytes()  # the raw bytes alone would miss it
+    files, hits = secret_scan.scan([tmp_path], {"vault_kingbase_password": value})
+    assert files == 4 and sorted(hits) == [(str(tmp_path / ("report-%d" % n)), "vault_kingbase_password") for n in range(4)]
