@@ -8,6 +8,9 @@ which AnsiballZ packs with them.
 """
 from __future__ import absolute_import, division, print_function
 
+import os
+import time
+
 __metaclass__ = type
 
 
@@ -60,3 +63,26 @@ def inspection_argument_spec():
         deep=dict(type="bool", default=False),
         horizon_days=dict(type="int", default=90),
     )
+
+
+# A hung systemd / D-Bus, rpm database lock or sshd must not stall a run: commands run under coreutils
+# timeout (then SIGKILL KILL_AFTER_S later), and one that runs out of time counts as unreadable.
+COMMAND_TIMEOUT_S = 30
+KILL_AFTER_S = 5
+TIMED_OUT_RC = (124, 137)  # coreutils timeout: ran out of time (124), had to be killed (128 + 9)
+
+
+def run_bounded(module, cmd, timeout_s=COMMAND_TIMEOUT_S, require_elapsed=False, **kwargs):
+    """(rc, out, err, timed_out) of module.run_command(cmd) under coreutils timeout when it is installed.
+
+    On a timeout out is dropped (it may be partial) and err says so. With require_elapsed, rc 124/137
+    counts as a timeout only when the limit really elapsed (rpm -q exits with the number of names not
+    installed, which may be 124).
+    """
+    timeout = module.get_bin_path("timeout")
+    prefix = [timeout, "-k", str(KILL_AFTER_S), str(timeout_s)] if timeout else []
+    start = time.monotonic()
+    rc, out, err = module.run_command(prefix + list(cmd), **kwargs)
+    if prefix and rc in TIMED_OUT_RC and (not require_elapsed or time.monotonic() - start >= timeout_s):
+        return rc, "", "%s timed out after %d s" % (os.path.basename(cmd[0]), timeout_s), True
+    return rc, out, err, False

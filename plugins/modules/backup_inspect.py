@@ -124,7 +124,7 @@ thresholds:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.huaian_inspect import inspection_argument_spec
+from ansible.module_utils.huaian_inspect import inspection_argument_spec, run_bounded as _run_bounded
 from ansible.module_utils.huaian_inspect_backup import (DEFAULT_THRESHOLDS, gather_jobs, gather_verification,
                                                         judge_jobs, judge_verification, merge_thresholds,
                                                         parse_systemctl_show)
@@ -132,22 +132,6 @@ from ansible.module_utils.huaian_inspect_backup import (DEFAULT_THRESHOLDS, gath
 RECORD_KEYS = ("result", "exit_code", "finished", "last_success", "consecutive_failures", "duration_seconds",
                "last_success_duration_seconds", "last_success_size_bytes")
 
-# A hung systemd / D-Bus (or rpm database lock) must not stall the inspection run: every command runs
-# under coreutils timeout, as kingbase_inspect's do, and one that runs out of time counts as unreadable.
-COMMAND_TIMEOUT_S = 30
-KILL_AFTER_S = 5
-TIMED_OUT_RC = (124, 137)  # coreutils timeout: ran out of time (124), had to be killed (128 + 9)
-
-
-def run_bounded(module, cmd, **kwargs):
-    """module.run_command(cmd) under coreutils timeout when it is installed. (rc, out, err); on a timeout
-    rc stays 124 (or 137), out is dropped (it may be partial) and err says so."""
-    timeout = module.get_bin_path("timeout")
-    prefix = [timeout, "-k", str(KILL_AFTER_S), str(COMMAND_TIMEOUT_S)] if timeout else []
-    rc, out, err = module.run_command(prefix + list(cmd), **kwargs)
-    if prefix and rc in TIMED_OUT_RC:
-        return rc, "", "%s timed out after %d s" % (cmd[0], COMMAND_TIMEOUT_S)
-    return rc, out, err
 
 
 
@@ -195,6 +179,12 @@ def run(module):
         findings += judge_verification(verification, p["expected_verify_targets"], now, thresholds, deep=p["deep"])
         facts["verification"] = verification
     return {"changed": False, "facts": facts, "metrics": metrics, "findings": findings, "thresholds": thresholds}
+
+
+
+def run_bounded(module, cmd, **kwargs):
+    """(rc, out, err) under the shared command timeout (huaian_inspect.run_bounded)."""
+    return _run_bounded(module, cmd, **kwargs)[:3]
 
 
 def main():

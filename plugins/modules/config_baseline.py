@@ -134,34 +134,17 @@ import io
 import os
 import pwd
 import stat
-import time
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.huaian_inspect import run_bounded as _run_bounded
 from ansible.module_utils.huaian_baseline import (
     DEFAULT_REDACT_EXEMPT, DEFAULT_REDACT_KEYS, DEFAULT_REDACT_VALUES, FORMATS, accounts_baseline, compile_patterns,
     normalise, packages_baseline, parse, parse_dpkg_query, parse_rpm_query, parse_sshd_effective, redact)
 
 
-# A stuck rpm database lock or sshd must not stall the baseline run: every command runs under coreutils
-# timeout (as kingbase_inspect's do), and one that runs out of time is recorded as unreadable (#error).
-COMMAND_TIMEOUT_S = 30
-KILL_AFTER_S = 5
-TIMED_OUT_RC = (124, 137)  # coreutils timeout: ran out of time (124), had to be killed (128 + 9)
-
-
 def run_bounded(module, cmd, **kwargs):
-    """(rc, out, err, timed_out) of module.run_command(cmd) under coreutils timeout when it is installed.
-
-    On a timeout out is dropped (it may be partial) and err says so. rc alone cannot tell: rpm -q exits
-    with the number of names not installed, which may be 124, so the time taken must also be the limit.
-    """
-    timeout = module.get_bin_path("timeout")
-    prefix = [timeout, "-k", str(KILL_AFTER_S), str(COMMAND_TIMEOUT_S)] if timeout else []
-    start = time.monotonic()
-    rc, out, err = module.run_command(prefix + list(cmd), **kwargs)
-    if prefix and rc in TIMED_OUT_RC and time.monotonic() - start >= COMMAND_TIMEOUT_S:
-        return rc, "", "%s timed out after %d s" % (os.path.basename(cmd[0]), COMMAND_TIMEOUT_S), True
-    return rc, out, err, False
+    """(rc, out, err, timed_out) under the shared command timeout; rc 124 from rpm -q is an answer."""
+    return _run_bounded(module, cmd, require_elapsed=True, **kwargs)
 
 
 def read_text(path):

@@ -425,7 +425,8 @@ def test_collect_reads_sources_crontabs_packages(tmp_path):
 
 def test_package_query_that_times_out_is_an_error_not_absent(monkeypatch):
     clock = iter([100.0, 131.0, 200.0, 201.0])
-    monkeypatch.setattr(mod.time, "monotonic", lambda: next(clock))
+    import huaian_inspect  # the shared command runner times the command
+    monkeypatch.setattr(huaian_inspect.time, "monotonic", lambda: next(clock))
     module = FakeModule(params(packages=["chrony", "openssh-server"]), {"timeout": (124, "chrony 4.1 ii \n", ""), "rpm": None})
     assert mod.collect(module)["baseline"]["packages"] == {"#error": "rpm timed out after 30 s"}
     assert module.ran == [["/usr/bin/timeout", "-k", "5", "30", "/usr/bin/rpm", "-q", "--qf",
