@@ -124,7 +124,7 @@ thresholds:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.huaian_inspect import inspection_argument_spec, run_bounded as _run_bounded
+from ansible.module_utils.huaian_inspect import inspection_argument_spec, run_bounded
 from ansible.module_utils.huaian_inspect_backup import (DEFAULT_THRESHOLDS, gather_jobs, gather_verification,
                                                         judge_jobs, judge_verification, merge_thresholds,
                                                         parse_systemctl_show)
@@ -140,7 +140,7 @@ def timer_states(module, jobs, prefix):
     units = ["%s%s.timer" % (prefix, job) for job in sorted(jobs) if jobs[job]["deployed"]]
     if not systemctl or not units:
         return {}
-    rc, out, err = run_bounded(module, [systemctl, "show", "--no-pager", "-p", "Id,ActiveState,UnitFileState"] + units)
+    rc, out, err, _timed_out = run_bounded(module, [systemctl, "show", "--no-pager", "-p", "Id,ActiveState,UnitFileState"] + units)
     return parse_systemctl_show(out) if rc == 0 else {}
 
 
@@ -179,12 +179,6 @@ def run(module):
         findings += judge_verification(verification, p["expected_verify_targets"], now, thresholds, deep=p["deep"])
         facts["verification"] = verification
     return {"changed": False, "facts": facts, "metrics": metrics, "findings": findings, "thresholds": thresholds}
-
-
-
-def run_bounded(module, cmd, **kwargs):
-    """(rc, out, err) under the shared command timeout (huaian_inspect.run_bounded)."""
-    return _run_bounded(module, cmd, **kwargs)[:3]
 
 
 def main():

@@ -112,7 +112,7 @@ thresholds:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.huaian_inspect import inspection_argument_spec, run_bounded as _run_bounded
+from ansible.module_utils.huaian_inspect import inspection_argument_spec, run_bounded
 from ansible.module_utils.huaian_inspect_preview import (DEFAULT_THRESHOLDS, UNIT_PROPERTIES, gather, judge,
                                                          merge_thresholds, parse_systemctl_show)
 
@@ -123,7 +123,7 @@ def unit_states(module, units):
     systemctl = module.get_bin_path("systemctl")
     if not systemctl or not units:
         return {}
-    rc, out, err = run_bounded(module, [systemctl, "show", "--no-pager", "-p", ",".join(UNIT_PROPERTIES)] + units)
+    rc, out, err, _timed_out = run_bounded(module, [systemctl, "show", "--no-pager", "-p", ",".join(UNIT_PROPERTIES)] + units)
     return parse_systemctl_show(out) if rc == 0 else {}
 
 
@@ -137,12 +137,6 @@ def run(module):
     facts = gather(p["services"], unit_states(module, units), p["timeout"], p["cache_check"], p["cache_header"])
     findings, metrics = judge(facts, thresholds, p["cache_check"], deep=p["deep"])
     return {"changed": False, "facts": facts, "metrics": metrics, "findings": findings, "thresholds": thresholds}
-
-
-
-def run_bounded(module, cmd, **kwargs):
-    """(rc, out, err) under the shared command timeout (huaian_inspect.run_bounded)."""
-    return _run_bounded(module, cmd, **kwargs)[:3]
 
 
 def main():
