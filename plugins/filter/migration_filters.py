@@ -1,0 +1,321 @@
+# -*- coding: utf-8 -*-
+"""Filters of the xinchuang migration precheck: the judging of the hosts' migration_facts
+(plugins/modules/migration_facts.py) against the route, the host pairs and the requirements.
+
+Pure functions; unit-tested in tests/unit/test_migration_filters.py. Controller-side: self-contained,
+imports nothing from plugins/module_utils.
+
+Background (shared reference, domain research §1.7 and §4): a Kingbase licence.dat is bound to a MAC
+address, so a new host needs a re-issued licence; physical replication (sys_basebackup, repmgr standby
+clone, WAL shipping) needs the same CPU architecture and byte order and the same Kingbase version, and a
+different glibc changes collation order, which corrupts text indexes silently.
+"""
+from __future__ import absolute_import, division, print_function
+
+import fractions
+import math
+
+__metaclass__ = type
+
+GIB = 1024 ** 3
+ROUTES = ("physical", "logical_sync", "dump_restore")
+KINDS = ("kingbase", "bes", "other")
+DEFAULT_MAX_CLOCK_OFFSET_S = 1.0
+
+CODES = ("HOST_UNREACHABLE", "ARCH_MISMATCH", "GLIBC_DIFFERS", "VERSION_MISMATCH", "DISK_SHORT", "MEMORY_SHORT",
+         "PORT_IN_USE", "CLOCK_UNSYNCED", "CLOCK_OFFSET", "LICENCE_MISSING", "BACKUP_NOT_READY")
+
+
+def _gib(value):
+    return "%.1f GiB" % (int(value) / GIB)
+
+
+def _problem(code, severity, host, item, value, allowed, message, message_zh):
+    return {"code": code, "severity": severity, "host": host, "variable_or_item": item, "value": value,
+            "allowed": allowed, "message": message, "message_zh": message_zh}
+
+
+def migration_required_bytes(used_bytes, factor=1.0, reserve_bytes=0):
+    """Bytes a target needs for used_bytes of data: ceil(used_bytes * factor) + reserve_bytes.
+
+    Exact for decimal factors (1.1 * 100 is 110, not 111). None or a negative value is a ValueError
+    (a du that failed must not pass as zero).
+    """
+    if used_bytes is None:
+        raise ValueError("used_bytes is None: the data was not measured")
+    used = int(used_bytes)
+    factor = fractions.Fraction(str(factor))
+    reserve = int(reserve_bytes or 0)
+    if used < 0 or factor < 0 or reserve < 0:
+        raise ValueError("used_bytes, factor and reserve_bytes must not be negative: %r, %s, %r"
+                         % (used_bytes, factor, reserve_bytes))
+    return int(math.ceil(used * factor)) + reserve
+
+
+def _arch(facts):
+    return "%s/%s-endian" % (facts.get("machine") or "unknown", facts.get("byteorder") or "unknown")
+
+
+def _norm_version(value):
+    return str(value).strip().upper() if value not in (None, "") else None
+
+
+def _pair_problems(route, pair, facts, versions):
+    """ARCH_MISMATCH, GLIBC_DIFFERS, VERSION_MISMATCH of one kingbase pair on the physical route."""
+    target, source = pair["target"], pair["source"]
+    tf, sf = facts[target], facts[source]
+    out = []
+    if route != "physical" or pair.get("kind") != "kingbase":
+        return out
+    if tf.get("machine") != sf.get("machine") or tf.get("byteorder") != sf.get("byteorder"):
+        out.append(_problem(
+            "ARCH_MISMATCH", "error", target, "machine/byteorder", _arch(tf), _arch(sf),
+            "%s is %s but its source %s is %s: physical replication needs the same architecture and byte order "
+            "(WAL is binary); migrate it by a logical route, logical_sync (KDTS + KFS) or dump_restore "
+            "(sys_dump / sys_restore)" % (target, _arch(tf), source, _arch(sf)),
+            "%s 为 %s，源主机 %s 为 %s：物理复制要求 CPU 架构与字节序相同（WAL 为二进制格式），"
+            "请改用逻辑迁移路线 logical_sync（KDTS + KFS）或 dump_restore（sys_dump / sys_restore）"
+            % (target, _arch(tf), source, _arch(sf))))
+    if tf.get("glibc") != sf.get("glibc"):
+        tg, sg = tf.get("glibc") or "unknown", sf.get("glibc") or "unknown"
+        out.append(_problem(
+            "GLIBC_DIFFERS", "warning", target, "glibc", tf.get("glibc"), sf.get("glibc"),
+            "%s has %s, its source %s has %s: collation order may differ, so text indexes copied by physical "
+            "replication can be silently wrong; reindex the text indexes after cutover" % (target, tg, source, sg),
+            "%s 的 glibc 为 %s，源主机 %s 为 %s：排序规则（collation）可能不同，物理复制带来的文本索引可能失效，"
+            "割接后须重建（REINDEX）文本类索引" % (target, tg, source, sg)))
+    tv = _norm_version((versions.get(target) or {}).get("kingbase"))
+    sv = _norm_version((versions.get(source) or {}).get("kingbase"))
+    if tv is None or sv is None:
+        missing = ", ".join(h for h, v in ((target, tv), (source, sv)) if v is None)
+        out.append(_problem(
+            "VERSION_MISMATCH", "warning", target, "kingbase version", tv, sv,
+            "the Kingbase version of %s is not declared in the inventory: physical replication needs the same "
+            "Kingbase version on %s and %s, which cannot be checked" % (missing, target, source),
+            "库存中未声明 %s 的金仓版本：物理复制要求 %s 与 %s 的金仓版本一致，无法核对" % (missing, target, source)))
+    elif tv != sv:
+        out.append(_problem(
+            "VERSION_MISMATCH", "error", target, "kingbase version", tv, sv,
+            "%s declares Kingbase %s, its source %s %s: physical replication needs the same Kingbase version"
+            % (target, tv, source, sv),
+            "%s 声明的金仓版本为 %s，源主机 %s 为 %s：物理复制要求金仓版本一致" % (target, tv, source, sv)))
+    return out
+
+
+def _disk_problems(host, required, facts):
+    """DISK_SHORT per filesystem: paths on one mount must fit together."""
+    measured = dict((p.get("path"), p) for p in (facts.get("paths") or []))
+    groups = {}
+    out = []
+    for path in sorted(required):
+        need = int(required[path])
+        fact = measured.get(path)
+        if not fact or fact.get("free_bytes") is None:
+            reason = (fact or {}).get("error") or "not measured (not in migration_facts paths)"
+            out.append(_problem(
+                "DISK_SHORT", "error", host, path, None, need,
+                "%s: free space of %s is unknown (%s); %s required" % (host, path, reason, _gib(need)),
+                "%s：%s 的可用空间未知（%s），需要 %s" % (host, path, reason, _gib(need))))
+            continue
+        key = fact.get("mount") or fact.get("measured") or path
+        groups.setdefault(key, {"free": int(fact["free_bytes"]), "paths": []})["paths"].append((path, need))
+    for mount in sorted(groups):
+        group = groups[mount]
+        need = sum(n for _p, n in group["paths"])
+        if group["free"] >= need:
+            continue
+        if len(group["paths"]) == 1:
+            path = group["paths"][0][0]
+            msg = "%s: %s has %s free, %s required" % (host, path, _gib(group["free"]), _gib(need))
+            msg_zh = "%s：%s 可用空间 %s，需要 %s" % (host, path, _gib(group["free"]), _gib(need))
+            item = path
+        else:
+            listing = ", ".join("%s %s" % (p, _gib(n)) for p, n in group["paths"])
+            item = "%s (%s)" % (mount, ", ".join(p for p, _n in group["paths"]))
+            msg = ("%s: filesystem %s has %s free, the paths on it together require %s (%s)"
+                   % (host, mount, _gib(group["free"]), _gib(need), listing))
+            msg_zh = ("%s：文件系统 %s 可用空间 %s，其上各路径合计需要 %s（%s）"
+                      % (host, mount, _gib(group["free"]), _gib(need), listing))
+        out.append(_problem("DISK_SHORT", "error", host, item, group["free"], need, msg, msg_zh))
+    return out
+
+
+def _memory_problems(host, minimum, facts):
+    if minimum in (None, ""):
+        return []
+    minimum = int(minimum)
+    total = facts.get("mem_total_bytes")
+    if total is None:
+        return [_problem("MEMORY_SHORT", "warning", host, "mem_total_bytes", None, minimum,
+                         "%s: memory size unknown; %s required" % (host, _gib(minimum)),
+                         "%s：内存大小未知，需要 %s" % (host, _gib(minimum)))]
+    if int(total) >= minimum:
+        return []
+    return [_problem("MEMORY_SHORT", "error", host, "mem_total_bytes", int(total), minimum,
+                     "%s: %s memory, %s required" % (host, _gib(total), _gib(minimum)),
+                     "%s：内存 %s，需要 %s" % (host, _gib(total), _gib(minimum)))]
+
+
+def _port_problems(host, ports_free, facts):
+    states = dict((int(p.get("port")), p) for p in (facts.get("ports") or []) if p.get("port") is not None)
+    out = []
+    for port in ports_free or []:
+        port = int(port)
+        state = states.get(port)
+        item = "tcp/%d" % port
+        if state is None or state.get("listening") is None:
+            reason = (state or {}).get("error") or "not checked (not in migration_facts ports)"
+            out.append(_problem("PORT_IN_USE", "warning", host, item, None, "free",
+                                "%s: whether TCP port %d is free is unknown (%s)" % (host, port, reason),
+                                "%s：无法确认 TCP 端口 %d 是否空闲（%s）" % (host, port, reason)))
+        elif state["listening"]:
+            where = ", ".join(state.get("addresses") or []) or "?"
+            out.append(_problem("PORT_IN_USE", "error", host, item, "LISTEN on %s" % where, "free",
+                                "%s: TCP port %d is already in use (LISTEN on %s); it must be free for the migration"
+                                % (host, port, where),
+                                "%s：TCP 端口 %d 已被占用（监听于 %s），迁移需要该端口空闲" % (host, port, where)))
+    return out
+
+
+def _clock_problems(host, facts, max_offset):
+    chrony = facts.get("chrony") or {}
+    synced = chrony.get("synced")
+    reason = chrony.get("reason") or "Leap status %s" % (chrony.get("leap_status") or "unknown")
+    out = []
+    if synced is None:
+        out.append(_problem("CLOCK_UNSYNCED", "warning", host, "chrony", reason, "Leap status Normal",
+                            "%s: time synchronisation cannot be confirmed (%s)" % (host, reason),
+                            "%s：无法确认时间同步状态（%s）" % (host, reason)))
+    elif not synced:
+        out.append(_problem("CLOCK_UNSYNCED", "error", host, "chrony", chrony.get("leap_status") or reason,
+                            "Leap status Normal",
+                            "%s: the clock is not synchronised (%s); start chronyd and check its NTP sources"
+                            % (host, reason),
+                            "%s：时钟未同步（%s），请启动 chronyd 并检查 NTP 源" % (host, reason)))
+    offset = chrony.get("offset_seconds")
+    if offset is not None and abs(float(offset)) > max_offset:
+        out.append(_problem("CLOCK_OFFSET", "error", host, "offset_seconds", float(offset), max_offset,
+                            "%s: the clock is %.3f s %s of NTP time, more than the %s s allowed"
+                            % (host, abs(float(offset)), "ahead" if float(offset) > 0 else "behind", max_offset),
+                            "%s：时钟%s NTP 时间 %.3f 秒，超过允许的 %s 秒"
+                            % (host, "快于" if float(offset) > 0 else "慢于", abs(float(offset)), max_offset)))
+    return out
+
+
+def _host_macs(facts):
+    """The host's MACs for a licence re-issue: physical interfaces first when migration_facts told them."""
+    physical = [i.get("mac") for i in (facts.get("interfaces") or []) if not i.get("virtual") and i.get("mac")]
+    return sorted(set(physical)) or sorted(set(facts.get("macs") or []))
+
+
+def _licence_problems(host, facts):
+    host_macs = set(m.lower() for m in (facts.get("macs") or []))
+    files = facts.get("license_files") or []
+    present = [f for f in files if f.get("exists") and not f.get("error")]
+    reissue = ", ".join(_host_macs(facts))
+    listed = ", ".join(f.get("path") or "?" for f in files)
+    if not present:
+        return [_problem("LICENCE_MISSING", "error", host, listed or None, None, sorted(host_macs),
+                         "%s: no readable Kingbase licence file (%s); the licence must be re-issued for this host's "
+                         "MACs: %s" % (host, listed or "none checked", reissue or "none found"),
+                         "%s：没有可读的金仓许可文件（%s），须按本机 MAC 地址重新申请许可：%s"
+                         % (host, listed or "未检查任何许可文件", reissue or "未发现 MAC 地址"))]
+    bound = sorted(set(m.lower().replace("-", ":") for f in present for m in (f.get("macs") or [])))
+    if host_macs & set(bound):
+        return []
+    return [_problem("LICENCE_MISSING", "error", host, ", ".join(f["path"] for f in present), bound, sorted(host_macs),
+                     "%s: the licence is bound to %s, none of which is a MAC of this host; the licence must be "
+                     "re-issued for these MACs: %s" % (host, ", ".join(bound) or "no MAC address", reissue or "none found"),
+                     "%s：许可绑定的 MAC 地址为 %s，均不属于本机；须按以下 MAC 地址重新申请许可：%s"
+                     % (host, ", ".join(bound) or "（无）", reissue or "未发现 MAC 地址"))]
+
+
+def migration_precheck_problems(plan):
+    """Every problem of a migration precheck, in one pass: a list of {code, severity, host,
+    variable_or_item, value, allowed, message, message_zh}.
+
+    plan: {route, pairs: [{target, source, kind}], facts: {host: migration_facts result},
+    requirements: {host: {paths: {path: bytes}, ports_free: [ints], min_mem_bytes}},
+    licence_required: {host: bool} (a host not named: required when it is the target of a kingbase pair),
+    max_clock_offset_s (1.0), versions: {host: {kingbase, bes}}, backup: {ok, detail}, unreachable: [hosts]}.
+
+    A host that is unreachable or has no facts (or a failed / unreachable registered result) gets
+    HOST_UNREACHABLE and no other check that needs its facts.
+    An unknown route or pair kind is a ValueError.
+    """
+    plan = plan or {}
+    route = plan.get("route")
+    if route not in ROUTES:
+        raise ValueError("route must be one of %s, got %r" % (", ".join(ROUTES), route))
+    pairs = list(plan.get("pairs") or [])
+    for pair in pairs:
+        if not pair.get("target") or not pair.get("source") or pair.get("kind") not in KINDS:
+            raise ValueError("every pair needs target, source and kind (%s), got %r" % ("/".join(KINDS), pair))
+    facts = plan.get("facts") or {}
+    requirements = plan.get("requirements") or {}
+    licence_required = dict(plan.get("licence_required") or {})
+    versions = plan.get("versions") or {}
+    max_offset = plan.get("max_clock_offset_s")
+    max_offset = DEFAULT_MAX_CLOCK_OFFSET_S if max_offset in (None, "") else float(max_offset)
+    unreachable = set(plan.get("unreachable") or [])
+    for pair in pairs:
+        if pair["kind"] == "kingbase":
+            licence_required.setdefault(pair["target"], True)
+
+    hosts = set(facts) | set(requirements) | set(unreachable)
+    hosts.update(h for h, required in licence_required.items() if required)
+    for pair in pairs:
+        hosts.update((pair["target"], pair["source"]))
+    # A registered result of a failed or unreachable migration_facts task carries no facts.
+    usable = set(h for h in hosts if h not in unreachable and isinstance(facts.get(h), dict) and facts.get(h)
+                 and not facts[h].get("failed") and not facts[h].get("unreachable") and facts[h].get("machine"))
+
+    problems = []
+    for host in sorted(hosts - usable):
+        why = "unreachable" if host in unreachable else "no migration facts"
+        problems.append(_problem(
+            "HOST_UNREACHABLE", "error", host, "connection", why, "reachable, facts gathered",
+            "%s is %s: none of its checks could run" % (host, "unreachable" if host in unreachable
+                                                       else "without migration facts (not gathered)"),
+            "%s %s：其各项检查均无法执行" % (host, "不可达" if host in unreachable else "未采集到迁移事实")))
+    for pair in pairs:
+        if pair["target"] in usable and pair["source"] in usable:
+            problems += _pair_problems(route, pair, facts, versions)
+    for host in sorted(usable):
+        host_facts = facts[host]
+        req = requirements.get(host) or {}
+        problems += _disk_problems(host, req.get("paths") or {}, host_facts)
+        problems += _memory_problems(host, req.get("min_mem_bytes"), host_facts)
+        problems += _port_problems(host, req.get("ports_free"), host_facts)
+        problems += _clock_problems(host, host_facts, max_offset)
+        if licence_required.get(host):
+            problems += _licence_problems(host, host_facts)
+    backup = plan.get("backup")
+    if not isinstance(backup, dict) or backup.get("ok") is not True:
+        detail = (backup or {}).get("detail") if isinstance(backup, dict) else None
+        detail = detail or ("the latest backup was not judged" if not isinstance(backup, dict) else "not ok")
+        problems.append(_problem(
+            "BACKUP_NOT_READY", "error", None, "backup", detail, "ok",
+            "the latest backup is not ready for the migration: %s; take and verify a backup first" % detail,
+            "最近一次备份不满足迁移要求：%s；请先完成备份并通过恢复验证" % detail))
+    return problems
+
+
+def migration_precheck_summary(problems):
+    """{errors, warnings, ok (no errors), by_code: {code: n}} of migration_precheck_problems' list."""
+    problems = list(problems or [])
+    by_code = {}
+    for p in problems:
+        by_code[p.get("code")] = by_code.get(p.get("code"), 0) + 1
+    errors = sum(1 for p in problems if p.get("severity") == "error")
+    warnings = sum(1 for p in problems if p.get("severity") == "warning")
+    return {"errors": errors, "warnings": warnings, "ok": errors == 0, "by_code": by_code}
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "migration_precheck_problems": migration_precheck_problems,
+            "migration_precheck_summary": migration_precheck_summary,
+            "migration_required_bytes": migration_required_bytes,
+        }
