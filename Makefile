@@ -114,8 +114,22 @@ syntax: secrets ## --syntax-check every playbook against both inventories
 molecule: image secrets ## run one molecule scenario: make molecule SCENARIO=<name>
 	cd $(CURDIR) && $(BIN)/molecule test -s $(SCENARIO)
 
-molecule-all: image ## run every molecule scenario
-	@for s in $(SCENARIOS); do $(MAKE) --no-print-directory molecule SCENARIO=$$s || exit 1; done
+# Scenarios run MOLECULE_JOBS at a time, longest first (each has its own containers, addresses and
+# ephemeral directory); each one's output goes to .cache/molecule/<scenario>.log, the end of a failed
+# one's is printed; each records into its own ARA database (.ara/molecule-<scenario>: no two writers on
+# one sqlite file). MOLECULE_JOBS=1 runs them one after the other.
+MOLECULE_JOBS ?= 2
+MOLECULE_LONGEST_FIRST := migration backup inspection bes kingbase preview os_baseline
+MOLECULE_QUEUE := $(filter $(SCENARIOS),$(MOLECULE_LONGEST_FIRST)) $(filter-out $(MOLECULE_LONGEST_FIRST),$(SCENARIOS))
+
+molecule-all: image secrets ## run every molecule scenario (MOLECULE_JOBS at a time)
+	@mkdir -p .cache/molecule; start=$$(date +%s); \
+	printf '%s\n' $(MOLECULE_QUEUE) | xargs -P $(MOLECULE_JOBS) -I{} sh -c '\
+	  t=$$(date +%s); ARA_BASE_DIR=$(CURDIR)/.ara/molecule-{} $(BIN)/molecule test -s {} > .cache/molecule/{}.log 2>&1; rc=$$?; \
+	  echo "molecule {}: $$( [ $$rc -eq 0 ] && echo passed || echo FAILED ) in $$(( $$(date +%s) - t )) s (.cache/molecule/{}.log)"; \
+	  if [ $$rc -ne 0 ]; then tail -n 400 .cache/molecule/{}.log; fi; exit $$rc' \
+	  || { echo "molecule-all: a scenario failed"; exit 1; }; \
+	echo "molecule-all: $(words $(MOLECULE_QUEUE)) scenarios passed in $$(( $$(date +%s) - start )) s"
 
 clean: lab-down ## remove the lab and the venv (images stay)
 	rm -rf $(VENV) .cache
