@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 
 import fractions
 import math
+import re
 
 __metaclass__ = type
 
@@ -312,10 +313,39 @@ def migration_precheck_summary(problems):
     return {"errors": errors, "warnings": warnings, "ok": errors == 0, "by_code": by_code}
 
 
+_RSYNC_STATS = (
+    ("files", r"Number of files: ([0-9,]+)"),
+    ("transferred", r"Number of regular files transferred: ([0-9,]+)"),
+    ("deleted", r"Number of deleted files: ([0-9,]+)"),
+    ("bytes", r"Total transferred file size: ([0-9,]+)"),
+)
+
+
+def migration_rsync_stats(stdout):
+    """The numbers of an `rsync --stats` output: files (in the tree), transferred (regular files sent),
+    deleted, bytes (total transferred file size) and changed (something transferred or deleted).
+
+    A number rsync did not print (an older rsync without deletion stats, an empty output) counts as 0.
+    """
+    out = {}
+    for key, pattern in _RSYNC_STATS:
+        match = re.search(pattern, stdout or "")
+        out[key] = int(match.group(1).replace(",", "")) if match else 0
+    out["changed"] = out["transferred"] > 0 or out["deleted"] > 0
+    return out
+
+
+def migration_rsync_changed(stdout):
+    """Whether an `rsync --stats` pass transferred or deleted a file."""
+    return migration_rsync_stats(stdout)["changed"]
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "migration_precheck_problems": migration_precheck_problems,
             "migration_precheck_summary": migration_precheck_summary,
             "migration_required_bytes": migration_required_bytes,
+            "migration_rsync_stats": migration_rsync_stats,
+            "migration_rsync_changed": migration_rsync_changed,
         }

@@ -355,4 +355,31 @@ def test_required_bytes():
 
 def test_filters_are_registered():
     assert set(mf.FilterModule().filters()) == {"migration_precheck_problems", "migration_precheck_summary",
-                                                "migration_required_bytes"}
+                                                "migration_required_bytes", "migration_rsync_stats", "migration_rsync_changed"}
+
+
+RSYNC_STATS = """
+Number of files: 1,204 (reg: 1,180, dir: 24)
+Number of created files: 3 (reg: 3)
+Number of deleted files: 2 (reg: 2)
+Number of regular files transferred: 5
+Total file size: 30,512,113 bytes
+Total transferred file size: 1,048,576 bytes
+"""
+
+
+def test_rsync_stats_reads_the_numbers_with_thousands_separators():
+    stats = mf.migration_rsync_stats(RSYNC_STATS)
+    assert stats == {"files": 1204, "transferred": 5, "deleted": 2, "bytes": 1048576, "changed": True}
+
+
+@pytest.mark.parametrize("transferred, deleted, changed", [(0, 0, False), (1, 0, True), (0, 1, True)])
+def test_rsync_pass_changed_when_it_sent_or_deleted_a_file(transferred, deleted, changed):
+    text = ("Number of files: 10\nNumber of deleted files: %d\nNumber of regular files transferred: %d\n"
+            "Total transferred file size: 0 bytes\n") % (deleted, transferred)
+    assert mf.migration_rsync_changed(text) is changed
+
+
+def test_rsync_stats_missing_lines_count_as_zero():
+    assert mf.migration_rsync_stats("") == {"files": 0, "transferred": 0, "deleted": 0, "bytes": 0, "changed": False}
+    assert mf.migration_rsync_stats(None)["bytes"] == 0
