@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Build and run the embedded lab: podman containers running systemd on the project's own network.
 
-The lab inventory (inventories/lab) is the only description of the lab: every host in it with an
+The lab inventory (inventories/lab, plus the files in lab/inventories/ that some lab runs add with a
+second -i, such as the demo's migration) is the only description of the lab: every host in it with an
 ``ansible_host`` becomes a container with that address on the network named by ``lab_network_name``.
 
 Sub-commands (all idempotent; each says what it changed):
@@ -349,6 +350,9 @@ LAB_SECRETS = (
     "vault_file_backup_restic_password",
 )
 VAULT_FILE = ROOT / "inventories" / "lab" / "group_vars" / "all" / "vault.yml"
+# Inventory files used on top of inventories/lab by some lab runs (the demo's migration): their hosts get
+# containers too.
+LAB_EXTRA_INVENTORIES = sorted((ROOT / "lab" / "inventories").glob("*.yml"))
 
 
 def vault_tool():
@@ -402,7 +406,8 @@ def inventory_hostvars():
             env["ANSIBLE_VAULT_PASSWORD_FILE"] = str(STATE / "vault-password")
         else:
             env.pop("ANSIBLE_VAULT_PASSWORD_FILE", None)
-        res = run([str(tool), "-i", str(ROOT / "inventories" / "lab"), "--list"], capture=True, env=env)
+        sources = [ROOT / "inventories" / "lab"] + LAB_EXTRA_INVENTORIES
+        res = run([str(tool)] + [arg for src in sources for arg in ("-i", str(src))] + ["--list"], capture=True, env=env)
         _HOSTVARS = json.loads(res.stdout)["_meta"]["hostvars"]
     return _HOSTVARS
 
