@@ -340,6 +340,15 @@ def migration_rsync_changed(stdout):
     return migration_rsync_stats(stdout)["changed"]
 
 
+def migration_duration_s(delta):
+    """Seconds, to 0.1, of a command result's delta ("H:MM:SS.ffffff"); None for anything else."""
+    match = re.match(r"^\s*(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)\s*$", str(delta or ""))
+    if not match:
+        return None
+    hours, minutes, seconds = match.groups()
+    return round(int(hours) * 3600 + int(minutes) * 60 + float(seconds), 1)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -348,4 +357,5 @@ class FilterModule(object):
             "migration_required_bytes": migration_required_bytes,
             "migration_rsync_stats": migration_rsync_stats,
             "migration_rsync_changed": migration_rsync_changed,
+            "migration_duration_s": migration_duration_s,
         }

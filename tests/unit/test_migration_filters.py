@@ -355,7 +355,8 @@ def test_required_bytes():
 
 def test_filters_are_registered():
     assert set(mf.FilterModule().filters()) == {"migration_precheck_problems", "migration_precheck_summary",
-                                                "migration_required_bytes", "migration_rsync_stats", "migration_rsync_changed"}
+                                                "migration_required_bytes", "migration_rsync_stats", "migration_rsync_changed",
+                                                "migration_duration_s"}
 
 
 RSYNC_STATS = """
@@ -383,3 +384,11 @@ def test_rsync_pass_changed_when_it_sent_or_deleted_a_file(transferred, deleted,
 def test_rsync_stats_missing_lines_count_as_zero():
     assert mf.migration_rsync_stats("") == {"files": 0, "transferred": 0, "deleted": 0, "bytes": 0, "changed": False}
     assert mf.migration_rsync_stats(None)["bytes"] == 0
+
+
+@pytest.mark.parametrize("delta, seconds", [
+    ("0:00:03.940312", 3.9), ("1:02:03.05", 3723.1), ("0:00:00", 0.0), (" 0:10:00.5 ", 600.5),
+    ("", None), (None, None), ("3.5", None), ("0:61", None),
+])
+def test_migration_duration_s(delta, seconds):
+    assert mf.migration_duration_s(delta) == seconds
