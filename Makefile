@@ -69,10 +69,13 @@ demo: lab-up ## the main job: lab up, converge site.yml, run the health checks, 
 	$(BIN)/ansible-playbook playbooks/inspect_deep.yml | tee $$run/inspect_deep.log; \
 	$(BIN)/ansible-playbook -i inventories/lab -i lab/inventories/migration-hongze.yml lab/playbooks/migration_demo.yml \
 	  -e change_id=$(CHANGE_ID) -e demo_out=$(CURDIR)/$$run | tee $$run/migration_demo.log; \
+	$(BIN)/ansible-playbook -i inventories/lab -i lab/inventories/migration-hongze-dump.yml lab/playbooks/migration_demo.yml \
+	  -e change_id=$(CHANGE_ID) -e demo_out=$(CURDIR)/$$run -e demo_name=migration-dump_restore | tee $$run/migration_demo_dump_restore.log; \
 	echo; echo "demo: the lab is converged, backed up, restore-tested, inspected and baselined; its checks pass;"; \
-	echo "      洪泽区 was migrated to the lab's cloud hosts under load, verified and rolled back with no write lost."; \
-	echo "  run logs:     $$run/ (site, os_check, kingbase_check, bes_check, preview_check, seed, backup_run, backup_check, backup_verify, inspect, baseline_accept, drift, inspect_deep, migration_demo)"; \
-	echo "  migration:    reports/migration/hongze-xinchuang/report.md (迁移报告), $$run/migration/report.json (writes, holds), phase logs"; \
+	echo "      洪泽区 was migrated to the lab's cloud hosts under load, verified and rolled back with no write lost,"; \
+	echo "      on the physical route and again on the dump_restore route (the route across architectures)."; \
+	echo "  run logs:     $$run/ (site, os_check, kingbase_check, bes_check, preview_check, seed, backup_run, backup_check, backup_verify, inspect, baseline_accept, drift, inspect_deep, migration_demo, migration_demo_dump_restore)"; \
+	echo "  migration:    reports/migration/hongze-xinchuang/report.md and hongze-xinchuang-dump/report.md (迁移报告), $$run/migration*/report.json (writes, holds), phase logs"; \
 	echo "  backups:      reports/backup-verify/$$(ls -1 reports/backup-verify | tail -1)/report.md (restore test, 中文), reports/backup-check/"; \
 	echo "  inspection:   reports/inspection/latest/report.html (巡检报告), summary.md, findings.json; register: reports/inspection/register.json"; \
 	echo "  baselines:    baselines/lab/<host>.json; drift: reports/drift/ (漂移报告); run records: records/"; \
