@@ -37,7 +37,8 @@ $(BIN)/.installed: pyproject.toml | deps
 venv: $(BIN)/.installed ## create .venv from pyproject.toml (quick when current)
 	@echo "venv: $(VENV) current ($$($(BIN)/ansible --version | head -1))"
 
-image: venv ## build the lab images and media (skipped when current)
+# After secrets: lab.py image writes the vault too when it is missing, and make -j would run both at once.
+image: secrets ## build the lab images and media (skipped when current)
 	@$(BIN)/python lab/lab.py image
 
 secrets: venv ## the lab vault: random secrets, encrypted, never committed
