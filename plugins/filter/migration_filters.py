@@ -62,11 +62,16 @@ def _norm_version(value):
 
 
 def _pair_problems(route, pair, facts, versions):
-    """ARCH_MISMATCH, GLIBC_DIFFERS, VERSION_MISMATCH of one kingbase pair on the physical route."""
+    """ARCH_MISMATCH, GLIBC_DIFFERS, VERSION_MISMATCH of one kingbase pair on the physical route;
+    VERSION_MISMATCH (a warning) on dump_restore."""
     target, source = pair["target"], pair["source"]
     tf, sf = facts[target], facts[source]
     out = []
-    if route != "physical" or pair.get("kind") != "kingbase":
+    if pair.get("kind") != "kingbase":
+        return out
+    if route == "dump_restore":
+        return _dump_restore_version_problems(target, source, versions)
+    if route != "physical":
         return out
     if tf.get("machine") != sf.get("machine") or tf.get("byteorder") != sf.get("byteorder"):
         out.append(_problem(
@@ -101,6 +106,23 @@ def _pair_problems(route, pair, facts, versions):
             % (target, tv, source, sv),
             "%s 声明的金仓版本为 %s，源主机 %s 为 %s：物理复制要求金仓版本一致" % (target, tv, source, sv)))
     return out
+
+
+def _dump_restore_version_problems(target, source, versions):
+    """dump_restore: each side's copy is made by the receiving side's sys_dump, which reads an older
+    server but not a newer one; different declared versions make one of the two directions fail."""
+    tv = _norm_version((versions.get(target) or {}).get("kingbase"))
+    sv = _norm_version((versions.get(source) or {}).get("kingbase"))
+    if tv is None or sv is None or tv == sv:
+        return []
+    return [_problem(
+        "VERSION_MISMATCH", "warning", target, "kingbase version", tv, sv,
+        "%s declares Kingbase %s, its source %s %s: the dump_restore copy is made by the receiving side's "
+        "sys_dump, which cannot read a newer server, so the cutover or the rollback copy may fail (the traffic "
+        "then stays where it is); rehearse both directions or use the same version" % (target, tv, source, sv),
+        "%s 声明的金仓版本为 %s，源主机 %s 为 %s：dump_restore 由接收方的 sys_dump 读取对方数据库，"
+        "无法读取更新版本的服务器，割接或回退的导出导入可能失败（业务流量保持不变）；请两个方向都演练或使用相同版本"
+        % (target, tv, source, sv))]
 
 
 def _disk_problems(host, required, facts):

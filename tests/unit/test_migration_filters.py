@@ -161,11 +161,22 @@ def test_kingbase_versions_must_be_equal_for_physical():
     p = plan(versions={"hzq-ckb01": {"kingbase": "V008R006C009B0014"}, "hzq-kb01": {"kingbase": "V008R006C008B0014"}})
     problem = only(mf.migration_precheck_problems(p), "VERSION_MISMATCH")
     assert problem["severity"] == "error" and problem["value"] == "V008R006C009B0014"
-    p["route"] = "dump_restore"
+    p["route"] = "logical_sync"
     assert mf.migration_precheck_problems(p) == []
     # Case and spaces do not count.
     assert mf.migration_precheck_problems(plan(versions={"hzq-ckb01": {"kingbase": " v008r006c008b0014"},
                                                          "hzq-kb01": {"kingbase": "V008R006C008B0014"}})) == []
+
+
+def test_dump_restore_warns_about_different_versions():
+    p = plan("dump_restore", versions={"hzq-ckb01": {"kingbase": "V008R006C009B0014"}, "hzq-kb01": {"kingbase": "V008R006C008B0014"}})
+    problem = only(mf.migration_precheck_problems(p), "VERSION_MISMATCH")
+    assert problem["severity"] == "warning" and problem["host"] == "hzq-ckb01"
+    assert "cannot read a newer server" in problem["message"] and "sys_dump" in problem["message_zh"]
+    # Equal or undeclared versions: nothing to say on this route.
+    assert mf.migration_precheck_problems(plan("dump_restore", versions={"hzq-ckb01": {"kingbase": "V008R006C008B0014"},
+                                                                         "hzq-kb01": {"kingbase": "v008r006c008b0014 "}})) == []
+    assert mf.migration_precheck_problems(plan("dump_restore", versions={})) == []
 
 
 def test_an_undeclared_version_is_a_warning():
