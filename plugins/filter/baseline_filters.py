@@ -91,8 +91,10 @@ def drift_summary(hosts, stored, live, volatile=None):
             continue
         diff = baseline_diff(record.get("baseline", {}), current, host=host, volatile=volatile)
         changes.extend(diff)
+        # The stored declaration (what drift.yml reads again) is the machine's business, not the report's.
+        recorded = dict((k, v) for k, v in record.get("metadata", {}).items() if k != "declared")
         rows.append({"host": host, "status": "drift" if diff else "clean", "changes": len(diff),
-                     "key_count": baseline_key_count(current), "recorded": record.get("metadata", {})})
+                     "key_count": baseline_key_count(current), "recorded": recorded})
     by = {}
     for row in rows:
         by.setdefault(row["status"], []).append(row["host"])

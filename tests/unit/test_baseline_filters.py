@@ -91,3 +91,12 @@ def test_document_is_stable_and_keeps_time_out_of_the_baseline():
 @pytest.mark.parametrize("value,text", [(None, "—"), (["a", "b"], "a | b"), ("x", "x"), ("", "")])
 def test_value_text(value, text):
     assert baseline_value_text(value) == text
+
+
+def test_drift_summary_leaves_the_stored_declaration_out_of_the_report():
+    from baseline_filters import drift_summary
+    stored = {"h1": {"metadata": {"change_id": "CR-1", "declared": {"sources": [{"name": "x", "path": "/x"}]}},
+                     "baseline": {"x": {"a": "1"}}}}
+    out = drift_summary(["h1"], stored, {"h1": {"x": {"a": "1"}}})
+    assert out["clean"] == ["h1"]
+    assert out["hosts"][0]["recorded"] == {"change_id": "CR-1"}
