@@ -19,7 +19,7 @@ export ARA_BASE_DIR ?= $(CURDIR)/.ara/server
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 PLAYBOOKS := $(sort $(wildcard playbooks/*.yml))
 
-.PHONY: runs ara-runs help deps venv image secrets lab-up lab-down lab-status demo bench test lint yamllint ansible-lint pytest syntax molecule molecule-all clean
+.PHONY: runs ara-runs help deps venv image secrets lab-up lab-down lab-status scale-up scale-down ee ara-central demo bench test lint yamllint ansible-lint pytest syntax molecule molecule-all clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -72,10 +72,18 @@ demo: lab-up ## the main job: lab up, converge site.yml, run the health checks, 
 	  -e change_id=$(CHANGE_ID) -e demo_out=$(CURDIR)/$$run | tee $$run/migration_demo.log; \
 	$(BIN)/ansible-playbook -i inventories/lab -i lab/inventories/migration-hongze-dump.yml lab/playbooks/migration_demo.yml \
 	  -e change_id=$(CHANGE_ID) -e demo_out=$(CURDIR)/$$run -e demo_name=migration-dump_restore | tee $$run/migration_demo_dump_restore.log; \
+	$(BIN)/ansible-playbook lab/playbooks/scale_seed.yml > $$run/scale_seed.log; \
+	$(BIN)/python lab/lab.py scale-up | tee $$run/scale_up.log; \
+	$(BIN)/python tools/bench/estate.py --runs 1 --sizes 30 --out $(CURDIR)/$$run/bench | tee $$run/bench_estate.log; \
+	$(BIN)/python lab/lab.py ee | tee $$run/ee.log; \
+	$(BIN)/python lab/lab.py ara-central | tee $$run/ara_central.log; \
 	echo; echo "demo: the lab is converged, backed up, restore-tested, inspected and baselined; its checks pass;"; \
 	echo "      洪泽区 was migrated to the lab's cloud hosts under load, verified and rolled back with no write lost,"; \
-	echo "      on the physical route and again on the dump_restore route (the route across architectures)."; \
-	echo "  run logs:     $$run/ (site, os_check, kingbase_check, bes_check, preview_check, seed, backup_run, backup_check, backup_verify, inspect, baseline_accept, drift, inspect_deep, migration_demo, migration_demo_dump_restore)"; \
+	echo "      on the physical route and again on the dump_restore route (the route across architectures);"; \
+	echo "      30 hosts of the 120-host scale lab were inspected and drift-checked against the ping floor, and the"; \
+	echo "      AWX / AAP execution environment was built, checked, and its run recorded in ARA on PostgreSQL."; \
+	echo "  run logs:     $$run/ (site, os_check, kingbase_check, bes_check, preview_check, seed, backup_run, backup_check, backup_verify, inspect, baseline_accept, drift, inspect_deep, migration_demo, migration_demo_dump_restore, scale_up, bench_estate, ee, ara_central)"; \
+	echo "  speed:        $$run/bench/*/estate.md (ping floor, inspect, drift, naive; docs/performance.md); make bench for the full 30/60/120 run"; \
 	echo "  migration:    reports/migration/hongze-xinchuang/report.md and hongze-xinchuang-dump/report.md (迁移报告), $$run/migration*/report.json (writes, holds), phase logs"; \
 	echo "  backups:      reports/backup-verify/$$(ls -1 reports/backup-verify | tail -1)/report.md (restore test, 中文), reports/backup-check/"; \
 	echo "  inspection:   reports/inspection/latest/report.html (巡检报告), summary.md, findings.json; register: reports/inspection/register.json"; \
@@ -85,9 +93,28 @@ demo: lab-up ## the main job: lab up, converge site.yml, run the health checks, 
 	echo "  lab hosts:    make lab-status; a shell: python3 lab/lab.py shell city-kb01 (docs/lab.md)"; \
 	echo "  inventory:    $(BIN)/ansible-inventory --graph"
 
-bench: lab-up ## benchmarks on the lab, as ratios against a baseline measured in the same run (reports/bench/)
-	$(BIN)/ansible-playbook playbooks/site.yml -e change_id=$(CHANGE_ID) >/dev/null
+# The scale lab's hosts are seeded with the files of the converged lab hosts of their kind (docs/performance.md).
+scale-up: lab-up ## the scale lab: 120 light sshd hosts shaped like inventories/huaian (lab/scale)
+	@$(BIN)/ansible-playbook playbooks/site.yml -e change_id=$(CHANGE_ID) >/dev/null
+	@$(BIN)/ansible-playbook lab/playbooks/scale_seed.yml >/dev/null
+	@$(BIN)/python lab/lab.py scale-up
+
+scale-down: venv ## remove the scale lab's containers and network
+	@$(BIN)/python lab/lab.py scale-down
+
+# make bench BENCH_RUNS=5 BENCH_SIZES=120; BENCH_ARGS=--mitogen times every case under mitogen (needs it installed).
+BENCH_RUNS ?= 3
+BENCH_SIZES ?= 30,60,120
+BENCH_ARGS ?=
+bench: scale-up ## benchmarks: estate speed on the scale lab, restore on the lab; ratios to baselines measured in the same run (reports/bench/)
+	$(BIN)/python tools/bench/estate.py --runs $(BENCH_RUNS) --sizes $(BENCH_SIZES) $(BENCH_ARGS)
 	$(BIN)/ansible-playbook tools/bench/restore.yml
+
+ee: image ## build the AWX / AAP execution environment on the lab base image and check it (ee/, docs/awx.md)
+	@$(BIN)/python lab/lab.py ee
+
+ara-central: ee ## ARA's server on PostgreSQL, fed by a playbook run from the execution environment (docs/awx.md)
+	@$(BIN)/python lab/lab.py ara-central
 
 runs: ## every run record of a change request: make runs CR=CR-2026-0142 (docs/runbooks/change-records.md)
 	@test -n "$(CR)" || { echo "runs: give the change request, e.g. make runs CR=CR-2026-0142"; exit 2; }
