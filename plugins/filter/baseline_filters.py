@@ -123,6 +123,19 @@ def baseline_value_text(value):
     return str(value)
 
 
+def baseline_files(directory, hosts):
+    """{host: stored baseline} for each host that has <directory>/<host>.json; hosts without one are left
+    out (drift_summary reports them as having no baseline). Read in one pass on the controller."""
+    import os
+    out = {}
+    for host in hosts:
+        path = os.path.join(directory, "%s.json" % host)
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                out[host] = json.load(handle)
+    return out
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -131,4 +144,5 @@ class FilterModule:
             "drift_summary": drift_summary,
             "baseline_value_text": baseline_value_text,
             "baseline_document": baseline_document,
+            "baseline_files": baseline_files,
         }

@@ -100,3 +100,10 @@ def test_drift_summary_leaves_the_stored_declaration_out_of_the_report():
     out = drift_summary(["h1"], stored, {"h1": {"x": {"a": "1"}}})
     assert out["clean"] == ["h1"]
     assert out["hosts"][0]["recorded"] == {"change_id": "CR-1"}
+
+
+def test_baseline_files_reads_the_hosts_that_have_one(tmp_path):
+    from baseline_filters import baseline_files
+    (tmp_path / "h1.json").write_text(json.dumps({"metadata": {"host": "h1"}, "baseline": {}}))
+    (tmp_path / "other.json").write_text("{}")
+    assert baseline_files(str(tmp_path), ["h1", "h2"]) == {"h1": {"metadata": {"host": "h1"}, "baseline": {}}}
