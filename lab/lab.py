@@ -827,9 +827,12 @@ def ara_central(args):
             raise SystemExit("lab: PostgreSQL for ARA did not start: %s" % podman("logs", name, capture=True,
                                                                                     check=False).stdout[-1500:])
         time.sleep(1)
-    podman("exec", name, "su", "postgres", "-c",
-           "psql -h /tmp -q -c \"CREATE ROLE ara LOGIN PASSWORD '%s'\" -c 'CREATE DATABASE ara OWNER ara'" % db_password,
-           capture=True)
+    # Passwords travel in the environment of podman and psql (\getenv), never on a command line: lab.py
+    # prints a failed command, and command lines are visible to every process.
+    secret_env = dict(os.environ, ARA_DB_PW=db_password, PGPASSWORD=db_password, ARA_API_PASSWORD=admin_password)
+    run(["podman", "exec", "-i", "--user", "postgres", "-e", "ARA_DB_PW", name, "psql", "-h", "/tmp", "-q",
+         "-v", "ON_ERROR_STOP=1"], env=secret_env, capture=True,
+        input="\\getenv pw ARA_DB_PW\nCREATE ROLE ara LOGIN PASSWORD :'pw';\nCREATE DATABASE ara OWNER ara;\n")
     say("PostgreSQL 15 for ARA at %s:5432 (container %s), database ara" % (addr, name))
     bindir = pathlib.Path(sys.executable).parent
     server_dir = STATE / "ara" / "server"
@@ -861,21 +864,21 @@ def ara_central(args):
                      "-e", "ANSIBLE_VAULT_PASSWORD_FILE=/runner/vault-password",
                      "-e", "HUAIAN_RECORDS_DIR=/tmp/records", "-e", "HUAIAN_ARA=1", "-e", "ARA_API_CLIENT=http",
                      "-e", "ARA_API_SERVER=http://127.0.0.1:%d" % ARA_PORT, "-e", "ARA_API_USERNAME=awx",
-                     "-e", "ARA_API_PASSWORD=%s" % admin_password, "-w", "/runner/project", EE_IMAGE,
+                     "-e", "ARA_API_PASSWORD", "-w", "/runner/project", EE_IMAGE,
                      "ansible-playbook", "playbooks/validate.yml", "-e", "change_id=%s" % change,
-                     check=False, capture=True)
+                     check=False, capture=True, env=secret_env)
         if res.returncode != 0:
             raise SystemExit("lab: the playbook run in the EE failed:\n%s" % (res.stdout + res.stderr)[-3000:])
         query = ("select p.id, p.status, p.path, string_agg(l.name, ',' order by l.name) from playbooks p "
                  "join playbooks_labels pl on pl.playbook_id = p.id join labels l on l.id = pl.label_id "
                  "group by p.id having string_agg(l.name, ',') like '%%cr:%s%%'" % change)
-        out = podman("exec", "-e", "PGPASSWORD=%s" % db_password, name, "psql", "-h", addr, "-U", "ara", "-d", "ara",
-                     "-Atc", query, capture=True).stdout.strip()
+        out = podman("exec", "-e", "PGPASSWORD", name, "psql", "-h", addr, "-U", "ara", "-d", "ara",
+                     "-Atc", query, capture=True, env=secret_env).stdout.strip()
         if not out:
             raise SystemExit("lab: the run of %s is not in ARA's PostgreSQL database" % change)
-        tasks = podman("exec", "-e", "PGPASSWORD=%s" % db_password, name, "psql", "-h", addr, "-U", "ara", "-d",
+        tasks = podman("exec", "-e", "PGPASSWORD", name, "psql", "-h", addr, "-U", "ara", "-d",
                        "ara", "-Atc", "select count(*) from tasks where playbook_id = %s" % out.split("|")[0],
-                       capture=True).stdout.strip()
+                       capture=True, env=secret_env).stdout.strip()
         say("recorded in PostgreSQL: playbook %s (%s tasks)" % (out.replace("|", " "), tasks))
     finally:
         server.terminate()
