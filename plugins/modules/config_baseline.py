@@ -77,6 +77,33 @@ options:
     type: list
     elements: str
     default: []
+  declaration:
+    description:
+      - What to read, as one dict with the keys C(sources), C(crontab_users), C(packages) and C(accounts) (each
+        as the option of that name): the C(metadata.declared) a stored baseline keeps, which C(drift.yml) passes
+        back whole. Mutually exclusive with those four options.
+    type: dict
+    suboptions:
+      sources:
+        description: As O(sources).
+        type: list
+        elements: dict
+        default: []
+      crontab_users:
+        description: As O(crontab_users).
+        type: list
+        elements: str
+        default: []
+      packages:
+        description: As O(packages).
+        type: list
+        elements: str
+        default: []
+      accounts:
+        description: As O(accounts).
+        type: list
+        elements: str
+        default: []
   sshd_effective:
     description: Also record sshd's effective configuration (C(sshd -T)) as source C(sshd -T).
     type: bool
@@ -108,6 +135,10 @@ EXAMPLES = r"""
     crontab_users: [kingbase]
     packages: [openssh-server, chrony]
     accounts: [kingbase]
+
+- name: Read again exactly what a stored baseline covers
+  config_baseline:
+    declaration: "{{ (lookup('ansible.builtin.file', 'baselines/lab/city-kb01.json') | from_json).metadata.declared }}"
   become: true
   register: baseline
 """
@@ -242,6 +273,14 @@ def installed_packages(module, names, exists=os.path.exists):
     return installed, None
 
 
+DECLARED = ("sources", "crontab_users", "packages", "accounts")
+
+
+def declared_params(declaration):
+    """The four reading options out of a declaration (absent keys read nothing)."""
+    return dict((key, list(declaration.get(key) or [])) for key in DECLARED)
+
+
 def collect(module):
     params = module.params
     raw = {}
@@ -286,24 +325,34 @@ def collect(module):
 
 
 def main():
+    source_options = dict(
+        name=dict(type="str", required=True),
+        path=dict(type="path", required=True),
+        format=dict(type="str", required=True, choices=list(FORMATS)),
+    )
     module = AnsibleModule(
         argument_spec=dict(
-            sources=dict(type="list", elements="dict", default=[], options=dict(
-                name=dict(type="str", required=True),
-                path=dict(type="path", required=True),
-                format=dict(type="str", required=True, choices=list(FORMATS)),
-            )),
+            sources=dict(type="list", elements="dict", default=[], options=source_options),
             crontab_users=dict(type="list", elements="str", default=[]),
             crontab_dirs=dict(type="list", elements="path", default=["/var/spool/cron/crontabs", "/var/spool/cron"]),
             packages=dict(type="list", elements="str", default=[]),
             accounts=dict(type="list", elements="str", default=[]),
+            declaration=dict(type="dict", options=dict(
+                sources=dict(type="list", elements="dict", default=[], options=source_options),
+                crontab_users=dict(type="list", elements="str", default=[]),
+                packages=dict(type="list", elements="str", default=[]),
+                accounts=dict(type="list", elements="str", default=[]),
+            )),
             sshd_effective=dict(type="bool", default=False),
             redact_keys=dict(type="list", elements="str", no_log=False),
             redact_values=dict(type="list", elements="str"),
             redact_exempt=dict(type="list", elements="str"),
         ),
+        mutually_exclusive=[("declaration", key) for key in DECLARED],
         supports_check_mode=True,
     )
+    if module.params["declaration"] is not None:
+        module.params.update(declared_params(module.params["declaration"]))
     try:
         for key in ("redact_keys", "redact_values", "redact_exempt"):
             compile_patterns(module.params[key] or [])

@@ -492,3 +492,39 @@ HOST_SIDE = [ROOT / "plugins" / "modules" / "config_baseline.py", ROOT / "plugin
 @pytest.mark.parametrize("path", HOST_SIDE, ids=lambda p: p.name)
 def test_host_side_files_parse_as_python_3_7(path):
     ast.parse(path.read_text(), filename=str(path), feature_version=(3, 7))
+
+
+def run_main(monkeypatch, capsys, args):
+    from ansible.module_utils import basic
+    from ansible.module_utils.common.text.converters import to_bytes
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
+    with pytest.raises(SystemExit):
+        mod.main()
+    return json.loads(capsys.readouterr().out)
+
+
+def test_declaration_reads_what_the_four_options_read(monkeypatch, capsys, tmp_path):
+    conf = tmp_path / "redis.conf"
+    conf.write_text(fixture("redis.conf"))
+    sources = [{"name": "redis.conf", "path": str(conf), "format": "redis"}]
+    spelled = run_main(monkeypatch, capsys, {"_ansible_check_mode": True, "sources": sources, "accounts": ["root"]})
+    whole = run_main(monkeypatch, capsys, {"_ansible_check_mode": True,
+                                           "declaration": {"sources": sources, "accounts": ["root"]}})
+    assert not whole.get("failed") and whole["changed"] is False
+    assert whole["baseline"] == spelled["baseline"] and set(whole["baseline"]) == {"redis.conf", "accounts"}
+
+
+def test_declaration_with_one_of_the_four_options_is_refused(monkeypatch, capsys):
+    result = run_main(monkeypatch, capsys, {"declaration": {"accounts": ["root"]}, "packages": ["chrony"]})
+    assert result["failed"] and "declaration" in result["msg"] and "packages" in result["msg"]
+
+
+def test_declaration_sources_are_validated_like_sources(monkeypatch, capsys):
+    result = run_main(monkeypatch, capsys, {"declaration": {"sources": [{"name": "x", "path": "/etc/x", "format": "yaml"}]}})
+    assert result["failed"] and "yaml" in result["msg"]
+
+
+def test_declared_params_fill_what_is_left_out():
+    assert mod.declared_params({"accounts": ["kingbase"], "packages": None}) == {
+        "sources": [], "crontab_users": [], "packages": [], "accounts": ["kingbase"]}
