@@ -35,6 +35,34 @@ def finding_key(finding):
     return "%s|%s|%s" % (finding.get("code", ""), finding.get("host", ""), finding.get("subject") or "")
 
 
+def inspection_plan(components, hosts, groups, probing):
+    """{role: [hosts]}: which of the run's hosts each component's inspect entry point reaches.
+
+    components: [{role, groups: [..], probe: bool (default true)}] (playbooks/vars/inspection.yml); a host
+    is inspected by a role when it is in one of the role's groups, and, for a role that probes live
+    services (probe true), when it is among probing (the hosts whose inspection_component_probes is on).
+    Host order follows hosts. A role named twice has its groups joined.
+    """
+    groups = groups or {}
+    probing = set(probing or [])
+    plan = {}
+    for index, comp in enumerate(components or []):
+        if not isinstance(comp, dict) or not comp.get("role") or not isinstance(comp.get("groups"), list):
+            raise ValueError("inspection_components[%d] is %r; allowed: {role: <role>, groups: [<group>, ...], "
+                             "probe: true|false}" % (index, comp))
+        members = set()
+        for group in comp["groups"]:
+            members.update(groups.get(group) or [])
+        chosen = plan.setdefault(comp["role"], [])
+        for host in hosts:
+            if host in members and host not in chosen and (not comp.get("probe", True) or host in probing):
+                chosen.append(host)
+    for role, chosen in plan.items():
+        order = dict((h, i) for i, h in enumerate(hosts))
+        chosen.sort(key=order.get)
+    return plan
+
+
 def inspection_hosts(hostvars, hosts, platform_groups=None):
     """One record per inspected host: platform, what its components returned, whether it was reached."""
     records = []
@@ -431,6 +459,7 @@ def inspection_counts(findings):
 class FilterModule(object):
     def filters(self):
         return {
+            "inspection_plan": inspection_plan,
             "inspection_hosts": inspection_hosts,
             "inspection_findings": inspection_findings,
             "inspection_register": inspection_register,

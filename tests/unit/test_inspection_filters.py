@@ -189,3 +189,57 @@ def test_failover_readiness():
 def test_finding_line():
     line = f.finding_line(dict(finding("BES_DOWN"), host="h", subject="node1", status="new"))
     assert line == "[critical] BES_DOWN h node1: BES_DOWN (new)"
+
+
+PLAN_COMPONENTS = [
+    {"role": "os_baseline", "groups": ["platforms"], "probe": False},
+    {"role": "kingbase_cluster", "groups": ["kingbase"]},
+    {"role": "backup_job", "groups": ["kingbase", "attachments"]},
+]
+PLAN_GROUPS = {"platforms": ["kb1", "kb2", "att1", "bes1"], "kingbase": ["kb2", "kb1"], "attachments": ["att1"],
+               "bes": ["bes1"]}
+
+
+def test_plan_gives_each_role_its_groups_hosts_in_run_order():
+    plan = f.inspection_plan(PLAN_COMPONENTS, ["kb1", "kb2", "att1", "bes1"], PLAN_GROUPS, ["kb1", "kb2", "att1", "bes1"])
+    assert plan == {"os_baseline": ["kb1", "kb2", "att1", "bes1"], "kingbase_cluster": ["kb1", "kb2"],
+                    "backup_job": ["kb1", "kb2", "att1"]}
+
+
+def test_plan_leaves_hosts_outside_the_run_out():
+    plan = f.inspection_plan(PLAN_COMPONENTS, ["kb2", "bes1"], PLAN_GROUPS, ["kb2", "bes1"])
+    assert plan == {"os_baseline": ["kb2", "bes1"], "kingbase_cluster": ["kb2"], "backup_job": ["kb2"]}
+
+
+def test_hosts_without_probes_get_only_the_host_level():
+    plan = f.inspection_plan(PLAN_COMPONENTS, ["kb1", "kb2", "att1"], PLAN_GROUPS, ["kb2"])
+    assert plan == {"os_baseline": ["kb1", "kb2", "att1"], "kingbase_cluster": ["kb2"], "backup_job": ["kb2"]}
+
+
+def test_a_role_named_twice_joins_its_groups_once_per_host():
+    comps = [{"role": "backup_job", "groups": ["attachments"]}, {"role": "backup_job", "groups": ["kingbase"]}]
+    assert f.inspection_plan(comps, ["kb1", "att1", "kb2"], PLAN_GROUPS, ["kb1", "att1", "kb2"]) == {
+        "backup_job": ["kb1", "att1", "kb2"]}
+
+
+@pytest.mark.parametrize("bad", [{"groups": ["kingbase"]}, {"role": "bes", "groups": "bes"}, "bes"])
+def test_a_malformed_component_is_named(bad):
+    with pytest.raises(ValueError, match=r"inspection_components\[1\]"):
+        f.inspection_plan([PLAN_COMPONENTS[0], bad], ["kb1"], PLAN_GROUPS, [])
+
+
+def test_every_component_has_its_play_in_inspect_yml_and_no_play_lacks_a_component():
+    import yaml
+    from conftest import ROOT
+    components = yaml.safe_load((ROOT / "playbooks" / "vars" / "inspection.yml").read_text())["inspection_components"]
+    plays = yaml.safe_load((ROOT / "playbooks" / "inspect.yml").read_text())
+    inspected = {}
+    for play in plays:
+        if "inspection_plan." in str(play.get("hosts", "")):
+            role = play["tasks"][0]["block"][0]["ansible.builtin.import_role"]["name"]
+            assert play["hosts"] == "{{ hostvars['localhost'].inspection_plan.%s | default([]) }}" % role
+            assert play["tasks"][0]["rescue"][0]["vars"]["__inspection_role"] == role
+            inspected[role] = play["name"]
+    assert sorted(inspected) == sorted({c["role"] for c in components})
+    for comp in components:
+        assert (ROOT / "roles" / comp["role"] / "tasks" / "inspect.yml").is_file(), comp["role"]
