@@ -25,8 +25,8 @@ description:
   - Writes each of O(files) under O(dir) (created when missing) on the controller, atomically (written beside
     the destination, then renamed over it), and optionally points a symbolic link at O(dir).
   - Runs in the controller's process; it never connects to the task's host.
-  - In check mode nothing is written and C(changed) says what a real run would change; report tasks set
-    C(check_mode: false) because the report is the run's output.
+  - "In check mode nothing is written and C(changed) says what a real run would change; report tasks set
+    C(check_mode: false) because the report is the run's output."
 options:
   dir:
     description: The run's report directory (absolute).
@@ -48,6 +48,20 @@ options:
   latest:
     description: A symbolic link to point at O(dir); relative when it sits beside O(dir).
     type: path
+"""
+
+EXAMPLES = r"""
+- name: Write the drift report and point latest at it
+  report_files:
+    dir: "{{ drift_report_dir }}"
+    files:
+      - dest: drift.json
+        content: "{{ drift_result | to_nice_json }}"
+      - dest: report.md
+        content: "{{ lookup('ansible.builtin.template', 'templates/drift_report.md.j2') }}"
+    latest: "{{ drift_report_dir | dirname }}/latest"
+  check_mode: false
+  run_once: true
 """
 
 RETURN = r"""

@@ -79,9 +79,9 @@ options:
     default: []
   declaration:
     description:
-      - What to read, as one dict with the keys C(sources), C(crontab_users), C(packages) and C(accounts) (each
+      - "What to read, as one dict with the keys C(sources), C(crontab_users), C(packages) and C(accounts) (each
         as the option of that name): the C(metadata.declared) a stored baseline keeps, which C(drift.yml) passes
-        back whole. Mutually exclusive with those four options.
+        back whole. Mutually exclusive with those four options."
     type: dict
     suboptions:
       sources:
