@@ -19,3 +19,17 @@ for sub in ("filter", "modules", "module_utils"):
 # The tests' ansible-playbook runs leave their run records (plugins/callback/run_record.py) in a scratch
 # directory, not in the project's records/.
 os.environ.setdefault("HUAIAN_RECORDS_DIR", tempfile.mkdtemp(prefix="huaian-test-records-"))
+
+
+def run_module_main(module, monkeypatch, capsys, args):
+    """The JSON a module's main() prints for args (AnsibleModule reads them as AnsiballZ would pass them)."""
+    import json
+
+    import pytest
+    from ansible.module_utils import basic
+    from ansible.module_utils.common.text.converters import to_bytes
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
+    with pytest.raises(SystemExit):
+        module.main()
+    return json.loads(capsys.readouterr().out)

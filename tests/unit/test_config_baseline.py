@@ -9,7 +9,7 @@ import pytest
 
 import config_baseline as mod
 from ansible.module_utils import huaian_baseline as hb
-from conftest import ROOT
+from conftest import ROOT, run_module_main
 
 FIX = ROOT / "tests" / "fixtures" / "baseline"
 CANARIES = ("changeit-canary", "S3cret-canary-value", "Redis-canary-pw", "canary-cron-pw", "canary-env-pw",
@@ -495,13 +495,7 @@ def test_host_side_files_parse_as_python_3_7(path):
 
 
 def run_main(monkeypatch, capsys, args):
-    from ansible.module_utils import basic
-    from ansible.module_utils.common.text.converters import to_bytes
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
-    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
-    with pytest.raises(SystemExit):
-        mod.main()
-    return json.loads(capsys.readouterr().out)
+    return run_module_main(mod, monkeypatch, capsys, args)
 
 
 def test_declaration_reads_what_the_four_options_read(monkeypatch, capsys, tmp_path):

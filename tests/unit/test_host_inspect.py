@@ -12,7 +12,7 @@ import os
 import pytest
 
 import host_inspect as mod
-from conftest import ROOT
+from conftest import ROOT, run_module_main
 from huaian_inspect import inspection_argument_spec
 from huaian_inspect_host import (
     DEFAULT_THRESHOLDS, InspectError, days_left, der_not_after, judge, merge_security_checks, merge_thresholds,
@@ -802,13 +802,7 @@ def test_gather_without_chrony_systemd_or_sshd(monkeypatch):
 
 
 def run_main(monkeypatch, capsys, args):
-    from ansible.module_utils import basic
-    from ansible.module_utils.common.text.converters import to_bytes
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps({"ANSIBLE_MODULE_ARGS": args})))
-    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
-    with pytest.raises(SystemExit):
-        mod.main()
-    return json.loads(capsys.readouterr().out)
+    return run_module_main(mod, monkeypatch, capsys, args)
 
 
 def test_main_refuses_an_unknown_threshold(monkeypatch, capsys):
