@@ -5,6 +5,7 @@ On the scale lab (lab/scale, `make scale-up`: 120 sshd hosts shaped like invento
 one sitting and on the same hosts, interleaved run by run:
 
   ping     `ansible all -m ping`: the floor, one connection and one Python start per host
+  module   tools/bench/host_inspect_alone.yml: host_inspect as a playbook's only task, the host check's own cost
   inspect  playbooks/inspect.yml (host level: inspection_component_probes is false on the scale hosts)
   drift    playbooks/drift.yml against baselines recorded at the start of the bench
   naive    tools/bench/naive_inspect.yml: the same kind of inspection written one command per check
@@ -32,7 +33,7 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 INVENTORY = ROOT / "lab" / "scale"
-CASES = ("ping", "inspect", "drift", "naive")
+CASES = ("ping", "module", "inspect", "drift", "naive")
 # The goals, as ratios to the ping floor (naive: how many times slower than inspect it must be).
 GOALS = {"inspect": 2.0, "drift": 1.5, "naive_over_inspect": 5.0}
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
@@ -284,6 +285,7 @@ def main():
         commands = {
             "ping": [str(bindir / "ansible"), "all", "-i", str(INVENTORY), "-m", "ansible.builtin.ping", "-o",
                      "--limit", "@%s" % limit],
+            "module": playbook + ["tools/bench/host_inspect_alone.yml", "--limit", "@%s" % limit],
             "inspect": playbook + ["playbooks/inspect.yml", "-e", "inspection_report_dir=%s" % (work / "inspection"),
                                    "-e", "inspection_report_fail_on=never"] + lim,
             "drift": playbook + ["playbooks/drift.yml", "-e", "baseline_dir=%s" % baselines,
