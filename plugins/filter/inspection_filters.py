@@ -113,8 +113,14 @@ def inspection_findings(host_records, extra=None):
                 f.setdefault("component", result.get("component", ""))
                 f.update(base)
                 findings.append(f)
+    # Findings judged across runs (the forecast) name a host but not its platform: take the host's.
+    platforms = dict((rec["host"], {"platform": rec["platform"], "platform_name": rec["platform_name"]})
+                     for rec in host_records)
     for item in extra or []:
-        findings.append(dict(item))
+        f = dict(item)
+        for key, value in platforms.get(f.get("host"), {"platform": "-", "platform_name": NO_PLATFORM_NAME}).items():
+            f.setdefault(key, value)
+        findings.append(f)
     for f in findings:
         f.setdefault("subject", "")
         if f.get("severity") not in SEVERITY_ORDER:

@@ -43,6 +43,19 @@ def test_hosts_and_findings_name_host_platform_and_unreachable():
     assert all(x["severity"] == "critical" for x in found)
 
 
+def test_findings_judged_across_runs_take_their_host_platform():
+    recs = f.inspection_hosts(HOSTVARS, ["kb1", "kb2", "bes1"], ["city", "hongze"])
+    forecast = {"code": "CAP_FILESYSTEM_FORECAST", "severity": "warning", "host": "bes1", "subject": "/data"}
+    restore = {"code": "BACKUP_RESTORE_TEST_STALE", "severity": "warning", "host": "localhost",
+               "platform": "-", "platform_name": f.NO_PLATFORM_NAME}
+    stray = {"code": "X", "severity": "warning", "host": "gone"}
+    found = {x["code"]: x for x in f.inspection_findings(recs, [forecast, restore, stray])}
+    assert (found["CAP_FILESYSTEM_FORECAST"]["platform"], found["CAP_FILESYSTEM_FORECAST"]["platform_name"]) == ("hongze", "hongze")
+    assert found["BACKUP_RESTORE_TEST_STALE"]["platform_name"] == f.NO_PLATFORM_NAME
+    assert (found["X"]["platform"], found["X"]["platform_name"]) == ("-", f.NO_PLATFORM_NAME)
+    assert "platform" not in forecast  # the caller's finding is not changed
+
+
 def test_findings_sorted_worst_first_and_unknown_severity_is_warning():
     recs = f.inspection_hosts(hv(a={"group_names": [], "platform_code": "city", "inspection_results": [
         result("host", [finding("HOST_X", "warning"), finding("HOST_Y", "bogus"), finding("HOST_Z")])]}), ["a"])
