@@ -19,7 +19,7 @@ export ARA_BASE_DIR ?= $(CURDIR)/.ara/server
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 PLAYBOOKS := $(sort $(wildcard playbooks/*.yml))
 
-.PHONY: runs ara-runs help deps venv image secrets lab-up lab-down lab-status scale-up scale-down ee ara-central demo bench test lint yamllint ansible-lint pytest syntax molecule molecule-all clean
+.PHONY: runs ara-runs help deps venv image secrets lab-up lab-down lab-status scale-up scale-down ee ara-central demo demo-steps bench test lint yamllint ansible-lint pytest syntax molecule molecule-all clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -53,45 +53,13 @@ lab-down: venv ## remove the lab containers and network
 lab-status: venv ## list the lab containers
 	@$(BIN)/python lab/lab.py status
 
-demo: lab-up ## the main job: lab up, converge site.yml, run the health checks, say where results are
-	@set -eo pipefail; run=reports/demo/$$(date +%Y%m%dT%H%M%S); mkdir -p $$run; \
-	$(BIN)/ansible-playbook playbooks/site.yml -e change_id=$(CHANGE_ID) | tee $$run/site.log; \
-	$(BIN)/ansible-playbook playbooks/os_check.yml | tee $$run/os_check.log; \
-	$(BIN)/ansible-playbook playbooks/kingbase_check.yml | tee $$run/kingbase_check.log; \
-	$(BIN)/ansible-playbook playbooks/bes_check.yml | tee $$run/bes_check.log; \
-	$(BIN)/ansible-playbook playbooks/preview_check.yml | tee $$run/preview_check.log; \
-	$(BIN)/ansible-playbook lab/playbooks/seed.yml | tee $$run/seed.log; \
-	$(BIN)/ansible-playbook playbooks/backup_run.yml -e change_id=$(CHANGE_ID) | tee $$run/backup_run.log; \
-	$(BIN)/ansible-playbook playbooks/backup_check.yml | tee $$run/backup_check.log; \
-	$(BIN)/ansible-playbook playbooks/backup_verify.yml -e change_id=$(CHANGE_ID) | tee $$run/backup_verify.log; \
-	$(BIN)/ansible-playbook playbooks/inspect.yml | tee $$run/inspect.log; \
-	$(BIN)/ansible-playbook playbooks/baseline_accept.yml -e change_id=$(CHANGE_ID) -e baseline_accept_all=true | tee $$run/baseline_accept.log; \
-	$(BIN)/ansible-playbook playbooks/drift.yml | tee $$run/drift.log; \
-	$(BIN)/ansible-playbook playbooks/inspect_deep.yml | tee $$run/inspect_deep.log; \
-	$(BIN)/ansible-playbook -i inventories/lab -i lab/inventories/migration-hongze.yml lab/playbooks/migration_demo.yml \
-	  -e change_id=$(CHANGE_ID) -e demo_out=$(CURDIR)/$$run | tee $$run/migration_demo.log; \
-	$(BIN)/ansible-playbook -i inventories/lab -i lab/inventories/migration-hongze-dump.yml lab/playbooks/migration_demo.yml \
-	  -e change_id=$(CHANGE_ID) -e demo_out=$(CURDIR)/$$run -e demo_name=migration-dump_restore | tee $$run/migration_demo_dump_restore.log; \
-	$(BIN)/ansible-playbook lab/playbooks/scale_seed.yml > $$run/scale_seed.log; \
-	$(BIN)/python lab/lab.py scale-up | tee $$run/scale_up.log; \
-	$(BIN)/python tools/bench/estate.py --runs 1 --sizes 30 --out $(CURDIR)/$$run/bench | tee $$run/bench_estate.log; \
-	$(BIN)/python lab/lab.py ee | tee $$run/ee.log; \
-	$(BIN)/python lab/lab.py ara-central | tee $$run/ara_central.log; \
-	echo; echo "demo: the lab is converged, backed up, restore-tested, inspected and baselined; its checks pass;"; \
-	echo "      洪泽区 was migrated to the lab's cloud hosts under load, verified and rolled back with no write lost,"; \
-	echo "      on the physical route and again on the dump_restore route (the route across architectures);"; \
-	echo "      30 hosts of the 120-host scale lab were inspected and drift-checked against the ping floor, and the"; \
-	echo "      AWX / AAP execution environment was built, checked, and its run recorded in ARA on PostgreSQL."; \
-	echo "  run logs:     $$run/ (site, os_check, kingbase_check, bes_check, preview_check, seed, backup_run, backup_check, backup_verify, inspect, baseline_accept, drift, inspect_deep, migration_demo, migration_demo_dump_restore, scale_up, bench_estate, ee, ara_central)"; \
-	echo "  speed:        $$run/bench/*/estate.md (ping floor, inspect, drift, naive; docs/performance.md); make bench for the full 30/60/120 run"; \
-	echo "  migration:    reports/migration/hongze-xinchuang/report.md and hongze-xinchuang-dump/report.md (迁移报告), $$run/migration*/report.json (writes, holds), phase logs"; \
-	echo "  backups:      reports/backup-verify/$$(ls -1 reports/backup-verify | tail -1)/report.md (restore test, 中文), reports/backup-check/"; \
-	echo "  inspection:   reports/inspection/latest/report.html (巡检报告), summary.md, findings.json; register: reports/inspection/register.json"; \
-	echo "  baselines:    baselines/lab/<host>.json; drift: reports/drift/ (漂移报告); run records: records/"; \
-	echo "  application:  curl http://10.231.10.21:18080/huaian-sample/health.jsp (BES -> Kingbase round trip); 洪泽区's entry: curl http://10.231.20.61/huaian-sample/health.jsp"; \
-	echo "  preview:      curl -i http://10.231.10.41:8090/health (rendered through the Redis Sentinel cache)"; \
-	echo "  lab hosts:    make lab-status; a shell: python3 lab/lab.py shell city-kb01 (docs/lab.md)"; \
-	echo "  inventory:    $(BIN)/ansible-inventory --graph"
+# The steps, their logs and the closing summary are lab/demo.yml's (lab/demo.py); FROM=<step> resumes.
+FROM ?=
+demo: lab-up ## the main job: lab up, then every step of lab/demo.yml (make demo FROM=<step> resumes at a step)
+	@$(BIN)/python lab/demo.py run --change-id $(CHANGE_ID) $(if $(FROM),--from $(FROM))
+
+demo-steps: venv ## list make demo's steps (make demo FROM=<step> resumes at one)
+	@$(BIN)/python lab/demo.py list
 
 # The scale lab's hosts are seeded with the files of the converged lab hosts of their kind (docs/performance.md).
 scale-up: lab-up ## the scale lab: 120 light sshd hosts shaped like inventories/huaian (lab/scale)
