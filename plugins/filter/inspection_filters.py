@@ -248,8 +248,11 @@ def inspection_register(previous, findings, run_id, now, inspected=None, deep=Tr
     Each entry is one anomaly (code, host, subject): `new` the first run it is seen (or seen again after it
     was resolved), `open` while it persists, `resolved` the first run that looked for it and did not find
     it. A run looks for an anomaly only on the hosts it inspected (`inspected`; None: every host) and, for
-    the deep-only checks, only when it is a deep run; anomalies elsewhere keep their state. Follow-up fields
-    an operator adds to an entry (owner, ticket, note) are kept.
+    the deep-only checks, only when it is a deep run; anomalies elsewhere keep their state. On a host where a
+    component's inspection stopped (an INSPECTION_ERROR among findings) the run did not look everywhere, so the
+    host's anomalies keep their state too (except HOST_UNREACHABLE and INSPECTION_ERROR: the host answered, and
+    a component that finished no longer stops). Follow-up fields an operator adds to an entry (owner, ticket,
+    note) are kept.
     """
     entries = {}
     for entry in (previous or {}).get("entries", []):
@@ -274,12 +277,15 @@ def inspection_register(previous, findings, run_id, now, inspected=None, deep=Tr
         })
         entries[key] = entry
     looked = set(inspected) if inspected is not None else None
+    stopped = set(f.get("host") for f in findings if f.get("code") == "INSPECTION_ERROR")
     for key, entry in entries.items():
         if key in seen or entry.get("status") not in ("new", "open"):
             continue
         if looked is not None and entry.get("host") not in looked:
             continue
         if not deep and entry.get("code") in DEEP_ONLY_CODES:
+            continue
+        if entry.get("host") in stopped and entry.get("code") not in ("HOST_UNREACHABLE", "INSPECTION_ERROR"):
             continue
         entry["status"] = "resolved"
         entry["resolved_at"] = now

@@ -365,3 +365,20 @@ def test_inspection_error_record_and_its_finding_carry_the_cause():
                                    + error["message"])
     assert found[0]["cause"] == error["message"] and found[0]["task"] == error["task"]
     assert "fe_sendauth: no password supplied" in found[0]["message"]
+
+
+def test_register_keeps_a_hosts_anomalies_while_a_component_of_it_stopped():
+    first = f.inspection_register(None, [
+        {"code": "KB_LICENSE_EXPIRED", "host": "kb1", "severity": "critical", "subject": ""},
+        {"code": "HOST_UNREACHABLE", "host": "kb1", "severity": "critical", "subject": ""},
+        {"code": "BES_DOWN", "host": "bes1", "severity": "critical", "subject": ""}], "r1", "t1")
+    # kb1's kingbase inspection stopped: its licence finding was not looked for (it keeps its state); bes1 finished.
+    second = f.inspection_register(first, [
+        {"code": "INSPECTION_ERROR", "host": "kb1", "severity": "critical", "subject": "kingbase_cluster"}],
+        "r2", "t2", inspected=["kb1", "bes1"])
+    status = dict((e["key"], e["status"]) for e in second["entries"])
+    assert status == {"KB_LICENSE_EXPIRED|kb1|": "new", "HOST_UNREACHABLE|kb1|": "resolved",
+                      "BES_DOWN|bes1|": "resolved", "INSPECTION_ERROR|kb1|kingbase_cluster": "new"}
+    # The next run finishes on kb1: the stopped component and the licence finding are resolved.
+    third = f.inspection_register(second, [], "r3", "t3", inspected=["kb1", "bes1"])
+    assert all(e["status"] == "resolved" for e in third["entries"])
