@@ -87,6 +87,116 @@ def inspection_hosts(hostvars, hosts, platform_groups=None):
     return records
 
 
+# Why a component's inspection stopped (playbooks/tasks/inspect_component_failed.yml): the failed task's own
+# words, secrets removed, in one line an operator can act on without re-running anything by hand.
+REDACTED = u"<已隐去>"
+# key=value / key: value whose key names a secret (password=, PGPASSWORD=, KINGBASE_PASSWORD=, requirepass,
+# secret, token, passphrase, cipher_pass, ...), in environment dumps, libpq / JDBC connection strings and
+# configuration lines; a quoted value is removed whole.
+_SECRET_KEY = r"[A-Za-z0-9_.\-]*(?:passw(?:or)?d|passwd|passphrase|_pass|pwd|secret|token|requirepass|masterauth|credential)[A-Za-z0-9_.\-]*"
+_SECRET_ASSIGN = re.compile(r"(?i)(?<![A-Za-z0-9])(%s)(\s*[=:]\s*|\s+(?=[\"']))(\"[^\"]*\"|'[^']*'|[^\s&;,)\"']+)" % _SECRET_KEY)
+# Command-line options that take a secret: --password X, --password=X, -storepass X, redis-cli ... -a X.
+_SECRET_OPTION = re.compile(r"(?i)((?:^|\s)--?(?:password|passwd|pass|pwd|storepass|keypass|auth)(?:=|\s+))(\"[^\"]*\"|'[^']*'|\S+)")
+_SECRET_REDIS_CLI = re.compile(r"(redis-cli\b[^\n]*?\s-a\s+)(\S+)")
+# Redis configuration lines and commands: requirepass X, masterauth X, AUTH [user] X (the command is upper case).
+_SECRET_REDIS = re.compile(r"((?i:\b(?:requirepass|masterauth))\s+|\bAUTH\s+(?:[A-Za-z0-9_\-]+\s+(?=\S))?)(\"[^\"]*\"|'[^']*'|\S+)")
+# user:password@host in URLs and connection strings (kingbase://u:p@h, redis://:p@h, http://u:p@h).
+_SECRET_URL = re.compile(r"(?i)([a-z][a-z0-9+.\-]*://[^\s:/@]*:)([^\s@/]+)(@)")
+GENERIC_FAILURE_MESSAGES = ("", "failed", "non-zero return code", "MODULE FAILURE", "One or more items failed",
+                            "All items completed")
+
+
+def redact_secrets(text, secrets=None):
+    """text with secrets replaced by REDACTED: every value of secrets (e.g. the host's vault_* values) verbatim,
+    secret-named key=value / key: value pairs, secret options of a command line, URL passwords and Redis AUTH.
+
+    Values of secrets shorter than 4 characters are not looked for (they would match ordinary words)."""
+    text = u"%s" % ("" if text is None else text)
+    for value in sorted(set(u"%s" % v for v in (secrets or []) if v is not None and len(u"%s" % v) >= 4),
+                        key=len, reverse=True):
+        text = text.replace(value, REDACTED)
+    text = _SECRET_URL.sub(lambda m: m.group(1) + REDACTED + m.group(3), text)
+    text = _SECRET_ASSIGN.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
+    for pattern in (_SECRET_OPTION, _SECRET_REDIS_CLI, _SECRET_REDIS):
+        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    return text
+
+
+def _one_line(text):
+    """The non-blank lines of text joined by ' ⏎ ' (a report cell and a Markdown table row hold one line)."""
+    return u" ⏎ ".join(line.strip() for line in (u"%s" % text).splitlines() if line.strip())
+
+
+def _tail(text, lines=5, chars=400):
+    """The last lines of text (the error is at the end of a command's output or a traceback), at most chars."""
+    kept = [line.rstrip() for line in (u"%s" % text).splitlines() if line.strip()][-lines:]
+    out = _one_line(u"\n".join(kept))
+    return out if len(out) <= chars else u"…" + out[-(chars - 1):]
+
+
+def _head(text, chars):
+    out = _one_line(text)
+    return out if len(out) <= chars else out[:chars - 1] + u"…"
+
+
+def failure_cause(result, secrets=None, limit=1000):
+    """One line saying why a task failed, from its result (ansible_failed_result): the message, and when that
+    is generic or a command's (non-zero return code, MODULE FAILURE, a loop's summary) also the command, its
+    exit code, the tail of its stderr (else stdout), the module's exception or stderr. Secrets are redacted
+    before the line is cut to limit characters.
+
+    Understood: a command's failure (cmd, rc, stderr, stdout, msg), a module's crash (module_stderr,
+    module_stdout, exception, rc), a module's fail_json (msg), a task timeout (msg), an unreachable host
+    (unreachable, msg), a loop (results: the first failed item), a no_log result (censored).
+    """
+    if not isinstance(result, dict):
+        return _head(redact_secrets(result, secrets), limit) or u"failed"
+    if result.get("censored"):
+        return u"任务设置了 no_log，输出已隐藏：%s" % _head(result.get("censored"), 200)
+    msg = u"%s" % (result.get("msg") or "")
+    msg = msg.replace("\nSee stdout/stderr for the exact error", "").strip()
+    items = [i for i in result.get("results") or [] if isinstance(i, dict) and (i.get("failed") or i.get("unreachable"))]
+    if items and msg in GENERIC_FAILURE_MESSAGES:
+        item = items[0]
+        label = item.get("item")
+        prefix = (u"循环项 %s：" % _head(redact_secrets(label, secrets), 80)) if label not in (None, "") else u""
+        return _head(prefix + failure_cause(item, secrets, limit), limit)
+    parts = []
+    if msg == "MODULE FAILURE":
+        parts.append(u"模块异常退出")
+    if result.get("unreachable"):
+        parts.append(u"主机不可达：%s" % _head(msg, 400))
+    elif msg and (msg not in GENERIC_FAILURE_MESSAGES or not any(result.get(k) for k in (
+            "stderr", "stdout", "module_stderr", "module_stdout", "exception"))):
+        parts.append(_head(msg, 400))
+    cmd = result.get("cmd")
+    if cmd:
+        cmd = u" ".join(u"%s" % c for c in cmd) if isinstance(cmd, (list, tuple)) else u"%s" % cmd
+        parts.append(u"命令 %s" % _head(cmd, 200))
+    if result.get("rc") not in (None, 0) or (cmd and result.get("rc") is not None):
+        parts.append(u"退出码 %s" % result.get("rc"))
+    if result.get("exception"):
+        parts.append(u"异常 %s" % _tail(result["exception"], lines=1, chars=300))
+    for key, label in (("stderr", u"stderr"), ("module_stderr", u"stderr"), ("stdout", u"stdout"),
+                       ("module_stdout", u"stdout")):
+        text = result.get(key)
+        if not text or (key == "module_stderr" and text == result.get("exception")):
+            continue
+        if key in ("stdout", "module_stdout") and any(result.get(k) for k in ("stderr", "module_stderr")):
+            continue
+        parts.append(u"%s 末尾：%s" % (label, _tail(text)))
+    if not parts:
+        parts.append(msg or u"failed")
+    return _head(redact_secrets(u"；".join(parts), secrets), limit)
+
+
+def inspection_error(result, component, task="", secrets=None, limit=1000):
+    """The record of a component's inspection that stopped (inspection_errors, reported as INSPECTION_ERROR):
+    {component, task, message}, message being failure_cause(result) with secrets redacted."""
+    return {"component": component, "task": redact_secrets(task or "", secrets),
+            "message": failure_cause(result, secrets, limit)}
+
+
 def inspection_findings(host_records, extra=None):
     """Every finding of the run, each naming its host and platform, worst first.
 
@@ -96,11 +206,14 @@ def inspection_findings(host_records, extra=None):
     for rec in host_records:
         base = {"host": rec["host"], "platform": rec["platform"], "platform_name": rec["platform_name"]}
         for error in rec.get("errors") or []:
+            task = error.get("task") or ""
             f = dict(base, code="INSPECTION_ERROR", severity="critical", component="inspection",
                      subject=error.get("component", ""),
-                     message=u"%s 巡检未能完成：%s %s" % (error.get("component", ""), error.get("task", ""),
-                                                    error.get("message", "")),
-                     action=u"检查该组件的巡检任务输出并修复，然后重新巡检", value=None, threshold=None)
+                     message=u"%s 巡检未能完成%s：%s" % (error.get("component", ""),
+                                                     (u"（任务“%s”）" % task) if task else u"",
+                                                     error.get("message") or u"原因未知"),
+                     action=u"按描述中的错误原因（命令、退出码、错误输出）修复该组件后重新巡检", value=None,
+                     threshold=None, task=task, cause=error.get("message") or "")
             findings.append(f)
         if not rec.get("reached"):
             f = dict(base, code="HOST_UNREACHABLE", severity="critical", component="host", subject="",
@@ -141,8 +254,11 @@ def inspection_register(previous, findings, run_id, now, inspected=None, deep=Tr
     Each entry is one anomaly (code, host, subject): `new` the first run it is seen (or seen again after it
     was resolved), `open` while it persists, `resolved` the first run that looked for it and did not find
     it. A run looks for an anomaly only on the hosts it inspected (`inspected`; None: every host) and, for
-    the deep-only checks, only when it is a deep run; anomalies elsewhere keep their state. Follow-up fields
-    an operator adds to an entry (owner, ticket, note) are kept.
+    the deep-only checks, only when it is a deep run; anomalies elsewhere keep their state. On a host where a
+    component's inspection stopped (an INSPECTION_ERROR among findings) the run did not look everywhere, so the
+    host's anomalies keep their state too (except HOST_UNREACHABLE and INSPECTION_ERROR: the host answered, and
+    a component that finished no longer stops). Follow-up fields an operator adds to an entry (owner, ticket,
+    note) are kept.
     """
     entries = {}
     for entry in (previous or {}).get("entries", []):
@@ -167,12 +283,15 @@ def inspection_register(previous, findings, run_id, now, inspected=None, deep=Tr
         })
         entries[key] = entry
     looked = set(inspected) if inspected is not None else None
+    stopped = set(f.get("host") for f in findings if f.get("code") == "INSPECTION_ERROR")
     for key, entry in entries.items():
         if key in seen or entry.get("status") not in ("new", "open"):
             continue
         if looked is not None and entry.get("host") not in looked:
             continue
         if not deep and entry.get("code") in DEEP_ONLY_CODES:
+            continue
+        if entry.get("host") in stopped and entry.get("code") not in ("HOST_UNREACHABLE", "INSPECTION_ERROR"):
             continue
         entry["status"] = "resolved"
         entry["resolved_at"] = now
@@ -479,4 +598,7 @@ class FilterModule(object):
             "inspection_failover_readiness": failover_readiness,
             "inspection_counts": inspection_counts,
             "inspection_finding_line": finding_line,
+            "inspection_error": inspection_error,
+            "inspection_failure_cause": failure_cause,
+            "inspection_redact": redact_secrets,
         }

@@ -10,6 +10,7 @@ from __future__ import absolute_import, division, print_function
 
 import os
 import time
+import traceback
 
 __metaclass__ = type
 
@@ -54,6 +55,29 @@ def parse_systemctl_show(text):
             key, value = line.split("=", 1)
             block[key] = value
     return units
+
+
+def unexpected_failure(name, exc):
+    """(msg, traceback text) for an exception a module's readings did not expect: msg names the module, the
+    exception's type and text and the line it was raised at, so the report's INSPECTION_ERROR says what broke
+    (Ansible's own message for a crashed module is only "MODULE FAILURE")."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = ""
+    if frames:
+        where = " (%s:%d in %s)" % (os.path.basename(frames[-1].filename), frames[-1].lineno, frames[-1].name)
+    text = str(exc)
+    msg = "%s stopped on an unexpected error: %s%s%s" % (name, type(exc).__name__, (": " + text) if text else "", where)
+    return msg, "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+def guarded(module, name, body):
+    """body()'s result; an exception it raises (any but the SystemExit of fail_json / exit_json) fails the
+    module with unexpected_failure's message and the traceback as `exception`."""
+    try:
+        return body()
+    except Exception as exc:  # noqa: BLE001 - whatever stops a reading is the module's message, not a crash
+        msg, trace = unexpected_failure(name, exc)
+        module.fail_json(msg=msg, exception=trace)
 
 
 def inspection_argument_spec():

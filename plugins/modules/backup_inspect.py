@@ -124,7 +124,7 @@ thresholds:
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.huaian_inspect import inspection_argument_spec, run_bounded
+from ansible.module_utils.huaian_inspect import guarded, inspection_argument_spec, run_bounded
 from ansible.module_utils.huaian_inspect_backup import (DEFAULT_THRESHOLDS, gather_jobs, gather_verification,
                                                         judge_jobs, judge_verification, merge_thresholds,
                                                         parse_systemctl_show)
@@ -194,7 +194,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.exit_json(**run(module))
+    module.exit_json(**guarded(module, "backup_inspect", lambda: run(module)))
 
 
 if __name__ == "__main__":

@@ -172,7 +172,7 @@ findings:
 import re
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.huaian_inspect import inspection_argument_spec
+from ansible.module_utils.huaian_inspect import guarded, inspection_argument_spec
 from ansible.module_utils.huaian_inspect_bes import inspect
 
 # A hung systemd/D-Bus or a JVM that does not answer the attach must not stall the inspection run.
@@ -239,12 +239,16 @@ def main():
     options = {"error_pattern": p["log_error_pattern"], "oom_pattern": p["log_oom_pattern"],
                "file_pattern": p["log_file_pattern"], "keep": p["log_lines_kept"], "attach": p["heap_attach"]}
 
-    try:
-        facts, metrics, findings = inspect(p["instances"], p["thresholds"], options, run=runner(module))
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    facts["deep"] = p["deep"]
-    module.exit_json(changed=False, facts=facts, metrics=metrics, findings=findings)
+
+    def body():
+        try:
+            facts, metrics, findings = inspect(p["instances"], p["thresholds"], options, run=runner(module))
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
+        facts["deep"] = p["deep"]
+        return dict(changed=False, facts=facts, metrics=metrics, findings=findings)
+
+    module.exit_json(**guarded(module, "bes_inspect", body))
 
 
 if __name__ == "__main__":

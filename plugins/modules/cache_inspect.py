@@ -150,7 +150,7 @@ thresholds:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.huaian_inspect import inspection_argument_spec
+from ansible.module_utils.huaian_inspect import guarded, inspection_argument_spec
 from ansible.module_utils.huaian_inspect_cache import DEFAULT_THRESHOLDS, gather, judge, merge_thresholds
 
 
@@ -187,7 +187,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.exit_json(**run(module))
+    module.exit_json(**guarded(module, "cache_inspect", lambda: run(module)))
 
 
 if __name__ == "__main__":

@@ -125,7 +125,7 @@ findings:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.huaian_inspect import inspection_argument_spec
+from ansible.module_utils.huaian_inspect import guarded, inspection_argument_spec
 from ansible.module_utils.huaian_probe import inspect
 
 
@@ -150,12 +150,16 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    try:
-        facts, metrics, findings = inspect(p["probes"], p["thresholds"], p["deep"], p["horizon_days"])
-    except ValueError as exc:
-        module.fail_json(msg=str(exc))
-    facts["deep"] = p["deep"]
-    module.exit_json(changed=False, facts=facts, metrics=metrics, findings=findings)
+
+    def body():
+        try:
+            facts, metrics, findings = inspect(p["probes"], p["thresholds"], p["deep"], p["horizon_days"])
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
+        facts["deep"] = p["deep"]
+        return dict(changed=False, facts=facts, metrics=metrics, findings=findings)
+
+    module.exit_json(**guarded(module, "endpoint_probe", body))
 
 
 if __name__ == "__main__":

@@ -220,7 +220,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.huaian_host import (account_groups, effective_limits, limits_files, parse_chronyc_tracking,
                                               parse_sshd_effective)
-from ansible.module_utils.huaian_inspect import inspection_argument_spec
+from ansible.module_utils.huaian_inspect import guarded, inspection_argument_spec
 from ansible.module_utils.huaian_inspect_host import (
     FIREWALL_UNITS, InspectError, days_left, der_not_after, judge, merge_security_checks, merge_thresholds,
     normalise_limits_minimum, normalise_ports, pam_lockout, pam_min_length, parse_cpuinfo, parse_failed_units,
@@ -608,13 +608,17 @@ def main():
             raise InspectError("oom_window_hours must be > 0, horizon_days and world_writable_limit >= 0")
     except InspectError as exc:
         module.fail_json(msg=str(exc))
-    facts = gather(module, params, checks)
-    options = {"deep": params["deep"], "horizon_days": params["horizon_days"], "limits_minimum": minimum,
-               "expected_ports": ports, "required_mounts": params["required_mounts"],
-               "critical_units": params["critical_units"]}
-    metrics, findings = judge(facts, thresholds, options)
-    facts["thresholds"] = thresholds
-    module.exit_json(changed=False, facts=facts, metrics=metrics, findings=findings)
+
+    def body():
+        facts = gather(module, params, checks)
+        options = {"deep": params["deep"], "horizon_days": params["horizon_days"], "limits_minimum": minimum,
+                   "expected_ports": ports, "required_mounts": params["required_mounts"],
+                   "critical_units": params["critical_units"]}
+        metrics, findings = judge(facts, thresholds, options)
+        facts["thresholds"] = thresholds
+        return dict(changed=False, facts=facts, metrics=metrics, findings=findings)
+
+    module.exit_json(**guarded(module, "host_inspect", body))
 
 
 if __name__ == "__main__":

@@ -188,7 +188,7 @@ findings:
 import os
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.huaian_inspect import inspection_argument_spec
+from ansible.module_utils.huaian_inspect import guarded, inspection_argument_spec
 from ansible.module_utils.huaian_inspect_kingbase import (
     NULL, SEP, build_queries, count_ready, judge, kbha_cron_line, merge_repmgr, merge_sql_names, merge_thresholds,
     metrics, parse_archiver, parse_core, parse_databases, parse_license_days, parse_locks, parse_receiver,
@@ -357,10 +357,13 @@ def main():
         names = merge_sql_names(module.params["sql_names"])
     except ValueError as exc:
         module.fail_json(msg=str(exc))
-    facts = collect(module, Reader(module), thresholds, names)
-    findings = judge(facts, thresholds, module.params["deep"], module.params["horizon_days"])
-    module.exit_json(changed=False, facts=facts, metrics=metrics(facts), findings=findings,
-                     thresholds=thresholds)
+
+    def body():
+        facts = collect(module, Reader(module), thresholds, names)
+        findings = judge(facts, thresholds, module.params["deep"], module.params["horizon_days"])
+        return dict(changed=False, facts=facts, metrics=metrics(facts), findings=findings, thresholds=thresholds)
+
+    module.exit_json(**guarded(module, "kingbase_inspect", body))
 
 
 if __name__ == "__main__":

@@ -112,7 +112,7 @@ thresholds:
 """
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.huaian_inspect import inspection_argument_spec, run_bounded
+from ansible.module_utils.huaian_inspect import guarded, inspection_argument_spec, run_bounded
 from ansible.module_utils.huaian_inspect_preview import (DEFAULT_THRESHOLDS, UNIT_PROPERTIES, gather, judge,
                                                          merge_thresholds, parse_systemctl_show)
 
@@ -154,7 +154,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    module.exit_json(**run(module))
+    module.exit_json(**guarded(module, "preview_inspect", lambda: run(module)))
 
 
 if __name__ == "__main__":

@@ -256,3 +256,142 @@ def test_every_component_has_its_play_in_inspect_yml_and_no_play_lacks_a_compone
     assert sorted(inspected) == sorted({c["role"] for c in components})
     for comp in components:
         assert (ROOT / "roles" / comp["role"] / "tasks" / "inspect.yml").is_file(), comp["role"]
+
+
+# Why a component stopped: redaction and the cause taken from a failed task's result.
+VAULT = ["Kb-superuser-9f3a", "cache-pw-77aa"]
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("PGPASSWORD=Kb-superuser-9f3a ksql -h 127.0.0.1", "PGPASSWORD=<已隐去> ksql -h 127.0.0.1"),
+    ("KINGBASE_PASSWORD: 'a b c' LC_ALL=C", "KINGBASE_PASSWORD: <已隐去> LC_ALL=C"),
+    ("host=10.231.10.11 port=54321 user=system password=s3cr3t dbname=test",
+     "host=10.231.10.11 port=54321 user=system password=<已隐去> dbname=test"),
+    ("jdbc:kingbase8://10.231.10.11:54321/huaian?user=app&password=xyz&ssl=false",
+     "jdbc:kingbase8://10.231.10.11:54321/huaian?user=app&password=<已隐去>&ssl=false"),
+    ("could not connect to kingbase://system:hunter2@10.231.10.11:54321/test",
+     "could not connect to kingbase://system:<已隐去>@10.231.10.11:54321/test"),
+    ("redis://:pw1@10.231.30.11:6379/0", "redis://:<已隐去>@10.231.30.11:6379/0"),
+    ("keytool -list -storepass changeit -keystore x.jks", "keytool -list -storepass <已隐去> -keystore x.jks"),
+    ("sys_rman --password=abc backup", "sys_rman --password=<已隐去> backup"),
+    ("redis-cli -p 6379 -a cache-pw ping", "redis-cli -p 6379 -a <已隐去> ping"),
+    ("requirepass foo\nmasterauth \"b a\"", "requirepass <已隐去>\nmasterauth <已隐去>"),
+    ("AUTH default pw2 failed", "AUTH default <已隐去> failed"),
+    ("cipher_pass=zz client_secret: qq", "cipher_pass=<已隐去> client_secret: <已隐去>"),
+    # The vault values themselves, wherever they stand, even inside other words.
+    ("echo xKb-superuser-9f3ax; cache-pw-77aa", "echo x<已隐去>x; <已隐去>"),
+])
+def test_redact_secrets(text, kept):
+    assert f.redact_secrets(text, VAULT) == kept
+
+
+@pytest.mark.parametrize("text", [
+    'ksql: error: FATAL:  password authentication failed for user "system"',
+    "fe_sendauth: no password supplied",
+    "Peer auth failed for user kingbase",
+    "sys_isready -h 127.0.0.1 -p 54321: no response",
+    "Password for user system:",
+])
+def test_redact_secrets_keeps_the_words_of_an_error(text):
+    assert f.redact_secrets(text, VAULT + ["ab", None]) == text
+
+
+def test_redact_secrets_takes_anything():
+    assert f.redact_secrets(None) == "" and f.redact_secrets(42) == "42"
+
+
+COMMAND_FAILED = {
+    "failed": True, "changed": False, "msg": "non-zero return code", "rc": 2,
+    "cmd": ["/opt/Kingbase/ES/V8/Server/bin/ksql", "-X", "-q", "-At", "-h", "127.0.0.1", "-p", "54321", "-U", "system",
+            "-d", "test", "-F", " ", "-c", "select sys_is_in_recovery()"],
+    "stdout": "", "stdout_lines": [],
+    "stderr": "ksql: error: connection to server at \"127.0.0.1\", port 54321 failed: fe_sendauth: no password supplied\n",
+}
+
+
+def test_cause_of_a_failed_command_names_command_exit_code_and_stderr():
+    cause = f.failure_cause(COMMAND_FAILED)
+    assert cause == (u"命令 /opt/Kingbase/ES/V8/Server/bin/ksql -X -q -At -h 127.0.0.1 -p 54321 -U system -d test -F   "
+                     u"-c select sys_is_in_recovery()；退出码 2；stderr 末尾：ksql: error: connection to server at "
+                     u"\"127.0.0.1\", port 54321 failed: fe_sendauth: no password supplied")
+    assert "non-zero return code" not in cause
+
+
+def test_cause_of_a_command_keeps_the_tail_of_long_output_and_redacts_before_cutting():
+    lines = ["line %d" % i for i in range(50)] + ["connect failed: PGPASSWORD=Kb-superuser-9f3a rejected"]
+    cause = f.failure_cause({"failed": True, "msg": "non-zero return code", "rc": 1, "cmd": "sh -c x",
+                             "stdout": "\n".join(lines), "stderr": ""}, VAULT)
+    assert cause.endswith(u"stdout 末尾：line 46 ⏎ line 47 ⏎ line 48 ⏎ line 49 ⏎ connect failed: PGPASSWORD=<已隐去> rejected")
+    assert "Kb-superuser" not in cause and "line 45" not in cause
+    huge = f.failure_cause({"failed": True, "msg": "x" * 5000}, limit=300)
+    assert len(huge) == 300 and huge.endswith(u"…")
+
+
+MODULE_CRASH = {
+    "failed": True, "msg": "MODULE FAILURE\nSee stdout/stderr for the exact error", "rc": 1, "module_stdout": "",
+    "module_stderr": "Traceback (most recent call last):\n  File \"<stdin>\", line 107, in <module>\n"
+                     "  File \"/tmp/ansible_kingbase_inspect_payload.zip/ansible/module_utils/huaian_inspect_kingbase.py\", "
+                     "line 140, in parse_core\nKeyError: 'role'\n",
+    "exception": "Traceback (most recent call last):\n  File \"<stdin>\", line 107, in <module>\n"
+                 "  File \"/tmp/ansible_kingbase_inspect_payload.zip/ansible/module_utils/huaian_inspect_kingbase.py\", "
+                 "line 140, in parse_core\nKeyError: 'role'\n",
+}
+
+
+def test_cause_of_a_crashed_module_is_its_exception():
+    cause = f.failure_cause(MODULE_CRASH)
+    assert cause == u"模块异常退出；退出码 1；异常 KeyError: 'role'"
+    # A crash before Python started (no exception, only stderr): its stderr.
+    no_python = dict(MODULE_CRASH, exception=None, module_stderr="/bin/sh: 1: /usr/bin/python3: not found\n", rc=127)
+    assert f.failure_cause(no_python) == u"模块异常退出；退出码 127；stderr 末尾：/bin/sh: 1: /usr/bin/python3: not found"
+
+
+def test_cause_of_a_module_failure_timeout_and_unreachable_is_the_message():
+    assert f.failure_cause({"failed": True, "msg": "unknown threshold 'x' (known: a, b)"}) == \
+        "unknown threshold 'x' (known: a, b)"
+    timeout = ("The kingbase_inspect action failed to execute in the expected time frame (600) and was terminated")
+    assert f.failure_cause({"failed": True, "msg": timeout}) == timeout
+    assert f.failure_cause({"unreachable": True, "msg": "Failed to connect to the host via ssh: ssh: connect to host "
+                            "10.231.10.11 port 22: No route to host"}) == (
+        u"主机不可达：Failed to connect to the host via ssh: ssh: connect to host 10.231.10.11 port 22: No route to host")
+
+
+def test_cause_of_a_loop_is_its_first_failed_item_and_no_log_says_so():
+    loop = {"failed": True, "msg": "One or more items failed", "results": [
+        {"item": "a", "rc": 0, "failed": False},
+        dict(COMMAND_FAILED, item="preview-yozo", cmd="systemctl is-active preview-yozo", rc=3, stderr="inactive")]}
+    assert f.failure_cause(loop) == u"循环项 preview-yozo：命令 systemctl is-active preview-yozo；退出码 3；stderr 末尾：inactive"
+    censored = {"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result"}
+    assert f.failure_cause(censored).startswith(u"任务设置了 no_log，输出已隐藏：the output has been hidden")
+    assert f.failure_cause({"failed": True}) == "failed" and f.failure_cause("boom password=x") == u"boom password=<已隐去>"
+
+
+def test_inspection_error_record_and_its_finding_carry_the_cause():
+    error = f.inspection_error(COMMAND_FAILED, "kingbase_cluster", "Read the server's role and start time", VAULT)
+    assert error["component"] == "kingbase_cluster" and error["task"] == "Read the server's role and start time"
+    assert error["message"] == f.failure_cause(COMMAND_FAILED)
+    recs = f.inspection_hosts({"kb1": {"group_names": ["city"], "platform_code": "city", "inspection_errors": [error]}},
+                              ["kb1"])
+    found = f.inspection_findings(recs)
+    assert [x["code"] for x in found] == ["INSPECTION_ERROR"]
+    assert found[0]["message"] == (u"kingbase_cluster 巡检未能完成（任务“Read the server's role and start time”）："
+                                   + error["message"])
+    assert found[0]["cause"] == error["message"] and found[0]["task"] == error["task"]
+    assert "fe_sendauth: no password supplied" in found[0]["message"]
+
+
+def test_register_keeps_a_hosts_anomalies_while_a_component_of_it_stopped():
+    first = f.inspection_register(None, [
+        {"code": "KB_LICENSE_EXPIRED", "host": "kb1", "severity": "critical", "subject": ""},
+        {"code": "HOST_UNREACHABLE", "host": "kb1", "severity": "critical", "subject": ""},
+        {"code": "BES_DOWN", "host": "bes1", "severity": "critical", "subject": ""}], "r1", "t1")
+    # kb1's kingbase inspection stopped: its licence finding was not looked for (it keeps its state); bes1 finished.
+    second = f.inspection_register(first, [
+        {"code": "INSPECTION_ERROR", "host": "kb1", "severity": "critical", "subject": "kingbase_cluster"}],
+        "r2", "t2", inspected=["kb1", "bes1"])
+    status = dict((e["key"], e["status"]) for e in second["entries"])
+    assert status == {"KB_LICENSE_EXPIRED|kb1|": "new", "HOST_UNREACHABLE|kb1|": "resolved",
+                      "BES_DOWN|bes1|": "resolved", "INSPECTION_ERROR|kb1|kingbase_cluster": "new"}
+    # The next run finishes on kb1: the stopped component and the licence finding are resolved.
+    third = f.inspection_register(second, [], "r3", "t3", inspected=["kb1", "bes1"])
+    assert all(e["status"] == "resolved" for e in third["entries"])
