@@ -92,21 +92,26 @@ def _parse_time(text):
     return datetime.datetime.fromisoformat(text)
 
 
-def backup_status_problems(records, now, max_age_hours):
-    """Problems in job status records (what inspection reports).
+def backup_status_findings(records, now, max_age_hours, rights=None, archiving=None):
+    """Problems in job status records (what inspection reports), repository rights and WAL archiving, as data.
 
     records: {host: {job: record}}; now: ISO time; max_age_hours: {job name pattern (regex): hours}
     allowed since the last success. A job with no record at all is reported too.
+    rights: stat results ({host, path, mode}) of repositories whose mode is not 0700; archiving: {host,
+    segment, failures} of primaries whose WAL archiving fails. Each finding is {kind, host, ...}:
+    failed (job, finished, consecutive_failures, error: the last line), never (job), stale (job,
+    last_success, age_hours, limit_hours), rights (path, mode), archiving (segment, failures). The
+    reports word them (backup_check_report.md.j2 in Chinese, backup_problem_line in English for the log).
     """
     now_t = _parse_time(now)
-    problems = []
+    findings = []
     for host in sorted(records):
         for job in sorted(records[host]):
             rec = records[host][job] or {}
             if rec.get("result") == "failed":
-                problems.append("%s %s: last run failed at %s (%s consecutive): %s"
-                                % (host, job, rec.get("finished"), rec.get("consecutive_failures"),
-                                   ((rec.get("error") or "").strip().splitlines() or ["no output"])[-1]))
+                findings.append({"kind": "failed", "host": host, "job": job, "finished": rec.get("finished"),
+                                 "consecutive_failures": rec.get("consecutive_failures"),
+                                 "error": ((rec.get("error") or "").strip().splitlines() or [""])[-1]})
             limit = None
             for pattern, hours in max_age_hours.items():
                 if re.fullmatch(pattern, job):
@@ -116,12 +121,43 @@ def backup_status_problems(records, now, max_age_hours):
                 continue
             last = rec.get("last_success")
             if not last:
-                problems.append("%s %s: never succeeded" % (host, job))
+                findings.append({"kind": "never", "host": host, "job": job})
                 continue
             age = (now_t - _parse_time(last)).total_seconds() / 3600
             if age > limit:
-                problems.append("%s %s: last success %s is %.1f h old, over %s h" % (host, job, last, age, limit))
-    return problems
+                findings.append({"kind": "stale", "host": host, "job": job, "last_success": last,
+                                 "age_hours": round(age, 1), "limit_hours": limit})
+    for item in rights or []:
+        findings.append({"kind": "rights", "host": item.get("host"), "path": item.get("path"), "mode": item.get("mode")})
+    for item in archiving or []:
+        findings.append({"kind": "archiving", "host": item.get("host"), "segment": item.get("segment"),
+                         "failures": item.get("failures")})
+    return findings
+
+
+def backup_problem_line(finding):
+    """One finding of backup_status_findings as a line for the run's log and its failure message (English)."""
+    f = finding
+    kind = f.get("kind")
+    if kind == "failed":
+        return "%s %s: last run failed at %s (%s consecutive): %s" % (
+            f["host"], f["job"], f.get("finished"), f.get("consecutive_failures"), f.get("error") or "no output")
+    if kind == "never":
+        return "%s %s: never succeeded" % (f["host"], f["job"])
+    if kind == "stale":
+        return "%s %s: last success %s is %.1f h old, over %s h" % (
+            f["host"], f["job"], f["last_success"], f["age_hours"], f["limit_hours"])
+    if kind == "rights":
+        return "%s: %s is not 0700 (%s)" % (f["host"], f["path"], f.get("mode"))
+    if kind == "archiving":
+        return "%s: WAL archiving is failing (last failed segment %s, %s failures so far)" % (
+            f["host"], f.get("segment"), f.get("failures"))
+    raise ValueError("backup finding kind is %r; allowed: failed, never, stale, rights, archiving" % (kind,))
+
+
+def backup_status_problems(records, now, max_age_hours, rights=None, archiving=None):
+    """backup_status_findings as lines (English, for the log and the run's failure message)."""
+    return [backup_problem_line(f) for f in backup_status_findings(records, now, max_age_hours, rights, archiving)]
 
 
 class FilterModule(object):
@@ -130,5 +166,7 @@ class FilterModule(object):
             "duration_seconds": duration_seconds,
             "restore_projection": restore_projection,
             "backup_verify_summary": backup_verify_summary,
+            "backup_status_findings": backup_status_findings,
             "backup_status_problems": backup_status_problems,
+            "backup_problem_line": backup_problem_line,
         }

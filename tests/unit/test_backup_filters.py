@@ -80,3 +80,25 @@ def test_stale_and_never_succeeded_jobs_are_reported():
 
 def test_jobs_without_an_age_rule_are_only_checked_for_failure():
     assert bf.backup_status_problems({"h": {"prune-dumps": {"result": "success"}}}, NOW, AGES) == []
+
+
+def test_findings_carry_the_data_the_reports_word():
+    recs = {"kb01": {"files": {"result": "failed", "finished": "2026-11-26T02:30:05+0800", "consecutive_failures": 2,
+                               "error": "connecting\nConnection refused", "last_success": "2026-11-24T02:30:00+0800"}},
+            "bak01": {"kingbase-city_a-full": {}}}
+    findings = bf.backup_status_findings(recs, NOW, AGES, rights=[{"host": "bak01", "path": "/backup/verify", "mode": "0755"}],
+                                         archiving=[{"host": "kb01", "segment": "0000000100000007", "failures": 3}])
+    assert findings == [
+        {"kind": "never", "host": "bak01", "job": "kingbase-city_a-full"},
+        {"kind": "failed", "host": "kb01", "job": "files", "finished": "2026-11-26T02:30:05+0800",
+         "consecutive_failures": 2, "error": "Connection refused"},
+        {"kind": "stale", "host": "kb01", "job": "files", "last_success": "2026-11-24T02:30:00+0800",
+         "age_hours": 67.5, "limit_hours": 30.0},
+        {"kind": "rights", "host": "bak01", "path": "/backup/verify", "mode": "0755"},
+        {"kind": "archiving", "host": "kb01", "segment": "0000000100000007", "failures": 3}]
+    lines = [bf.backup_problem_line(f) for f in findings]
+    assert lines[3] == "bak01: /backup/verify is not 0700 (0755)"
+    assert lines[4] == "kb01: WAL archiving is failing (last failed segment 0000000100000007, 3 failures so far)"
+    assert bf.backup_status_problems(recs, NOW, AGES) == lines[:3]
+    with pytest.raises(ValueError, match="kind is 'odd'; allowed: failed, never, stale, rights, archiving"):
+        bf.backup_problem_line({"kind": "odd"})
