@@ -32,6 +32,55 @@ def restore_projection(restored_bytes, restore_seconds, reference_bytes=100 * GI
             "hours_per_100gb": round(reference_bytes / rate / 3600, 2)}
 
 
+KIND_ZH = {"sys_rman": u"数据库物理备份", "sys_dump": u"数据库逻辑备份", "files": u"附件文件"}
+# kb_backup_tool.py compare's last line (English, for the log and results.json).
+_COMPARED = re.compile(r"^(match|differ): (\d+) tables, (\d+) rows compared, (\d+) differences$")
+# The reasons the verify tasks write themselves (roles/kingbase_backup/tasks/verify_*.yml).
+REASON_ZH = {"restored contents differ from the source": u"恢复的数据与源库不一致",
+             "restored contents differ from the dump's snapshot": u"恢复的数据与导出时的快照不一致"}
+
+
+def _compared_zh(line):
+    m = _COMPARED.match(str(line).strip())
+    if not m:
+        return str(line).strip()
+    verdict, tables, rows, differences = m.groups()
+    if verdict == "match":
+        return u"一致：比对 %s 张表、%s 行，无差异" % (tables, rows)
+    return u"不一致：比对 %s 张表、%s 行，%s 处差异" % (tables, rows, differences)
+
+
+def backup_verify_note(record):
+    """The 说明 of one restore check in the verification report (zh_CN), from its record.
+
+    sys_rman / sys_dump: the comparison (kb_backup_tool.py compare's line, one per database for a dump set);
+    files: the sample (sampled, matched, mismatches, missing, changed_since). A failure names its reason;
+    text a tool wrote on failing (a command's error output) is quoted as it is.
+    """
+    r = record or {}
+    notes = []
+    if r.get("kind") == "files" and "sampled" in r:
+        notes.append(u"抽样 %d 个文件，%d 个与源文件一致" % (int(r.get("sampled") or 0), int(r.get("matched") or 0)))
+        if r.get("changed_since"):
+            notes.append(u"%d 个自快照后已修改（不参与比对）" % len(r["changed_since"]))
+        if r.get("mismatches"):
+            notes.append(u"与源文件不一致：%s" % u"、".join(r["mismatches"]))
+        if r.get("missing"):
+            notes.append(u"未能恢复：%s" % u"、".join(r["missing"]))
+        if not r.get("matched") and not r.get("mismatches") and not r.get("missing"):
+            notes.append(u"抽样文件自快照后均已修改，未能比对")
+        if r.get("result") != "success" and not (r.get("mismatches") or r.get("missing") or not r.get("matched")):
+            notes.append(u"失败：%s" % (r.get("reason") or u"原因未记录"))
+        return u"；".join(notes)
+    compared = r.get("compared")
+    lines = compared if isinstance(compared, list) else ([compared] if compared else [])
+    notes.extend(_compared_zh(line) for line in lines if str(line).strip())
+    if r.get("result") != "success":
+        reason = (r.get("reason") or "").strip()
+        notes.append(u"失败：%s" % (REASON_ZH.get(reason, reason) or u"原因未记录"))
+    return u"；".join(notes)
+
+
 def backup_verify_summary(results, objective_hours=12, required_success_rate=0.99, estate_bytes=0):
     """Summary of one verification run: success rate, throughput, projected restore time, verdict.
 
@@ -53,18 +102,18 @@ def backup_verify_summary(results, objective_hours=12, required_success_rate=0.9
             slowest = dict(p, target=r.get("target"))
     problems = []
     if not total:
-        problems.append("no backup was verified")
+        problems.append(u"本次没有验证任何备份")
     for r in results:
         if r.get("result") != "success":
-            problems.append("%s %s: %s" % (r.get("kind"), r.get("target"), r.get("reason") or "failed"))
+            problems.append(u"%s %s：%s" % (KIND_ZH.get(r.get("kind"), r.get("kind")), r.get("target"),
+                                           backup_verify_note(r)))
     if total and rate < required_success_rate:
-        problems.append("restore success rate %.1f %% is below the required %.1f %%"
-                        % (rate * 100, required_success_rate * 100))
+        problems.append(u"恢复成功率 %.1f %% 低于要求的 %.1f %%" % (rate * 100, required_success_rate * 100))
     estate_hours = None
     if estate_bytes and slowest and slowest["hours_per_100gb"]:
         estate_hours = round(slowest["hours_per_100gb"] * int(estate_bytes) / (100 * GIB), 2)
         if estate_hours > objective_hours:
-            problems.append("at the slowest measured rate a %.1f GiB restore takes %.1f h, over the %s h objective"
+            problems.append(u"按最慢实测速度，恢复 %.1f GiB 约需 %.1f 小时，超过 %s 小时的恢复时限"
                             % (int(estate_bytes) / GIB, estate_hours, objective_hours))
     return {
         "checks": total,
@@ -166,6 +215,7 @@ class FilterModule(object):
             "duration_seconds": duration_seconds,
             "restore_projection": restore_projection,
             "backup_verify_summary": backup_verify_summary,
+            "backup_verify_note": backup_verify_note,
             "backup_status_findings": backup_status_findings,
             "backup_status_problems": backup_status_problems,
             "backup_problem_line": backup_problem_line,

@@ -160,3 +160,39 @@ def test_backup_check_report_in_chinese_with_every_kind_of_problem():
                               # the job's own error output is quoted as the tool wrote it
                               allowed=("Connection refused",))
     assert "Connection refused" in text
+
+
+# --- backup verify (playbooks/templates/backup_verify_report.md.j2) ---------------------------------------------
+
+def verify_results():
+    return [
+        {"kind": "sys_dump", "host": "hzq-bak01", "platform": "hongze", "target": "hongze", "backup": "/backup/upload/hzq-kb01/kingbase/20261207T024922",
+         "result": "success", "duration_seconds": 10.2, "restore_seconds": 6.1, "restored_bytes": 87494468,
+         "compared": ["match: 2 tables, 20001 rows compared, 0 differences"]},
+        {"kind": "sys_rman", "host": "city-bak01", "platform": "city", "target": "city_a", "backup": "20261207-024924F_20261207-024934I",
+         "restore_point": "verify-20261206T184959Z", "restore_point_time": "2026-12-07T02:49:59.871234+08",
+         "result": "success", "duration_seconds": 8.3, "restore_seconds": 5.0, "restored_bytes": 128821181,
+         "compared": "match: 2 tables, 20002 rows compared, 0 differences"},
+        {"kind": "files", "host": "city-bes01", "platform": "city", "target": "city-bes01", "backup": "15a8fff9", "snapshot_time": "2026-12-06T18:49:22.391042292Z",
+         "result": "success", "restore_seconds": 1.623, "restored_bytes": 3574312, "sampled": 20, "matched": 20,
+         "mismatches": [], "missing": [], "changed_since": []},
+        {"kind": "files", "host": "hzq-bes01", "platform": "hongze", "target": "hzq-bes01", "backup": "77a3f077", "snapshot_time": "2026-12-07T02:49:22.536242912+08:00",
+         "result": "failed", "restore_seconds": 1.656, "restored_bytes": 2977621, "sampled": 2, "matched": 1,
+         "mismatches": ["/data/att/a.ofd"], "missing": [], "changed_since": [],
+         "reason": "/data/att/a.ofd differs from the source"},
+    ]
+
+
+def test_backup_verify_report_in_chinese_with_beijing_times():
+    import backup_filters as bf
+    results = verify_results()
+    summary = bf.backup_verify_summary(results, estate_bytes=2000 * 1024 ** 3)
+    text = render(["playbooks"], "templates/backup_verify_report.md.j2", __results=results, __summary=summary,
+                  backup_verify_run="20261206T184959Z", backup_verify_utc_offset="+08:00",
+                  hostvars={"hzq-bak01": {"platform_name_zh": "洪泽区"}, "city-bak01": {"platform_name_zh": "淮安市（市级平台）"},
+                            "city-bes01": {"platform_name_zh": "淮安市（市级平台）"}, "hzq-bes01": {"platform_name_zh": "洪泽区"}})
+    # 'hongze' stays as the name of the Kingbase cluster (an id); the platform column says 洪泽区.
+    assert_beijing_and_chinese(text, ["| 洪泽区 | 数据库逻辑备份 | hongze |", "开始于 2026-12-07 02:49:59 +08:00", "verify-20261206T184959Z（2026-12-07 02:49:59 +08:00）",
+                                      "2026-12-07 02:49:22 +08:00", "一致：比对 2 张表、20001 行，无差异",
+                                      "与源文件不一致：/data/att/a.ofd", "恢复成功率 75.0 % 低于要求的 99.0 %"],
+                              allowed=("hongze",))
