@@ -196,3 +196,39 @@ def test_backup_verify_report_in_chinese_with_beijing_times():
                                       "2026-12-07 02:49:22 +08:00", "一致：比对 2 张表、20001 行，无差异",
                                       "与源文件不一致：/data/att/a.ofd", "恢复成功率 75.0 % 低于要求的 99.0 %"],
                               allowed=("hongze",))
+
+
+# --- migration (roles/migration/templates/report.md.j2) ------------------------------------------------------------
+
+def test_migration_report_in_chinese_with_beijing_times():
+    state = {
+        "migration_id": "hongze-xinchuang", "platform": "hongze", "route": "physical", "traffic": "target",
+        "primary_before": "hzq-kb01",
+        "phases": {
+            "precheck": {"ok": True, "finished": "2026-12-06T18:52:47Z", "change_id": "CR-2026-0001", "problems": [
+                {"severity": "warning", "code": "DISK_SHORT", "message_zh": "目标 /data 可用空间不足"}]},
+            "cutover": {"ok": True, "finished": "2026-12-06T19:10:00Z", "change_id": "CR-2026-0001", "moved": True,
+                        "old_primary": "hzq-kb01", "new_primary": "hzq-xc-kb01", "hold_seconds": 4.2,
+                        "checksums": {"compared": True, "ok": True, "tables": 2, "rows": 20001}},
+            "verify": {"ok": False, "finished": "2026-12-06T19:12:30Z", "change_id": "CR-2026-0001",
+                       "checks": ["数据校验：2 张表、20001 行，源与目标一致", "文档预览：未检查（未配置 migration_preview_check_url）",
+                                  "hzq-xc-kb01 备份作业 kingbase-dump：成功"],
+                       "problems": ["hzq-xc-bes01：BES 健康检查未通过 - Status code was 503"]},
+        },
+    }
+    text = render(["roles/migration/templates"], "report.md.j2", migration_state=state, migration_id="hongze-xinchuang",
+                  __migration_phases=["precheck", "prepare", "replicate", "sync_files", "cutover", "verify", "finalize",
+                                      "rollback"],
+                  __migration_report_platform_name="洪泽区", migration_report_utc_offset="+08:00")
+    assert text.startswith("# 信创云迁移记录：洪泽区（hongze-xinchuang）")
+    # the BES error text is the health check's own message, quoted as it came
+    assert_beijing_and_chinese(text, ["2026-12-07 02:52:47 +08:00", "2026-12-07 03:10:00 +08:00", "2026-12-07 03:12:30 +08:00",
+                                      "完成时间（北京时间）", "一致（2 张表，20001 行）"], allowed=())
+
+
+def test_migration_verify_wording_in_the_playbook_is_chinese():
+    """The 割接后验证 lines are written by playbooks/migration/verify.yml and roles/migration/tasks/backup_fresh.yml."""
+    source = (ROOT / "playbooks/migration/verify.yml").read_text() + (ROOT / "roles/migration/tasks/backup_fresh.yml").read_text()
+    for phrase in ("'checksums: ", "source = target", "not applicable", "'preview: ", "'entry: ", "checksums at the hold",
+                   "' backup '", "backup jobs failed", "no backup job ran", ": cluster - ", ": BES health - "):
+        assert phrase not in source, phrase
