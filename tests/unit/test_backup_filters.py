@@ -127,5 +127,7 @@ def test_verify_note_words_the_file_sample_in_chinese():
     assert bf.backup_verify_note(bad) == "抽样 3 个文件，1 个与源文件一致；与源文件不一致：/d/x.ofd；未能恢复：/d/y.ofd"
     none = {"kind": "files", "result": "failed", "sampled": 2, "matched": 0, "changed_since": ["/a", "/b"]}
     assert bf.backup_verify_note(none).endswith("抽样文件自快照后均已修改，未能比对")
-    no_repo = {"kind": "files", "result": "failed", "reason": "the repository has no snapshot of bes01"}
-    assert bf.backup_verify_note(no_repo) == "失败：the repository has no snapshot of bes01"
+    no_repo = {"kind": "files", "result": "failed", "reason": "备份库中没有 bes01 的快照"}
+    assert bf.backup_verify_note(no_repo) == "失败：备份库中没有 bes01 的快照"
+    restic = {"kind": "files", "result": "failed", "reason": "restic snapshots: Fatal: unable to open config file"}
+    assert bf.backup_verify_note(restic) == "失败：restic snapshots: Fatal: unable to open config file"
