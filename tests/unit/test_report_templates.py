@@ -106,14 +106,16 @@ def inspection_summary(deep=True):
 def test_inspection_reports_say_beijing_time_in_chinese(name, deep):
     s = inspection_summary(deep)
     text = render(["roles/inspection_report/templates"], name, __inspection_report_summary=s,
-                  __inspection_report_records=[{"host": "city-kb01", "platform_name": "市本级", "components": ["host"],
-                                                "reached": True}],
+                  __inspection_report_records=[{"host": "city-kb01", "platform_name": "市本级",
+                                                "components": ["host", "kingbase", "backup"], "reached": True},
+                                               {"host": "city-pv01", "platform_name": "市本级",
+                                                "components": ["host", "preview", "service_probe"], "reached": True}],
                   inspection_report_utc_offset="+08:00",
                   inspection_report_trends=[{"family": "disk_used_pct", "title": "磁盘使用率", "unit": "%"}])
     # 10:40:12Z is 18:40:12 in Beijing; the register's first-seen times and the chart's axis follow.
     expected = ["2026-12-06 18:40:12 +08:00"]
     if name.endswith(".html.j2"):
-        expected += ["2026-11-29 10:00:05 +08:00", "2026-11-22 10:00:00 +08:00", "11-29 10:00", "12-06 18:40"]
+        expected += ["主机、数据库、备份", "主机、文档预览、移动应用与短信网关探测", "2026-11-29 10:00:05 +08:00", "2026-11-22 10:00:00 +08:00", "11-29 10:00", "12-06 18:40"]
     # 'critical'/'warning'/'ok' are CSS classes in the HTML: judged on the text a browser shows.
     assert_beijing_and_chinese(shown(text), expected)
 
