@@ -376,8 +376,12 @@ def inspection_trends(history, run_id, metrics, families, max_runs=26):
     return out
 
 
-def svg_chart(trend, title="", unit="", width=640, height=240):
-    """A self-contained SVG line chart of one trend family (no script, no external resource)."""
+def svg_chart(trend, title="", unit="", width=640, height=240, labels=None):
+    """A self-contained SVG line chart of one trend family (no script, no external resource).
+
+    labels: what the axis and the points' tooltips say for each run, in the order of trend['runs'] (the
+    report passes the runs' Beijing times from report_time); without it the run ids themselves.
+    """
     left, right, top, bottom = 56, 12, 28, 34
     runs = trend.get("runs") or []
     series = trend.get("series") or []
@@ -392,6 +396,10 @@ def svg_chart(trend, title="", unit="", width=640, height=240):
     plot_w = width - left - right
     plot_h = height - top - bottom
     index = {r: i for i, r in enumerate(runs)}
+    labels = list(labels or [])
+    if labels and len(labels) != len(runs):
+        raise ValueError("svg_chart labels: %d given for %d runs; one label per run" % (len(labels), len(runs)))
+    label_of = dict(zip(runs, labels)) if labels else {r: r for r in runs}
 
     def x(run):
         return left + (plot_w * index[run] / (len(runs) - 1) if len(runs) > 1 else plot_w / 2.0)
@@ -412,7 +420,7 @@ def svg_chart(trend, title="", unit="", width=640, height=240):
     for run in (runs[0], runs[-1]) if len(runs) > 1 else (runs[0],):
         anchor = "start" if run == runs[0] and len(runs) > 1 else "end" if len(runs) > 1 else "middle"
         parts.append('<text x="%.1f" y="%d" font-size="10" text-anchor="%s">%s</text>'
-                     % (x(run), top + plot_h + 14, anchor, html.escape(run)))
+                     % (x(run), top + plot_h + 14, anchor, html.escape(label_of[run])))
     for n, s in enumerate(series):
         color = PALETTE[n % len(PALETTE)]
         pts = " ".join("%.1f,%.1f" % (x(r), y(v)) for r, v in s["points"])
@@ -420,7 +428,7 @@ def svg_chart(trend, title="", unit="", width=640, height=240):
             parts.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>' % (color, pts))
         for r, v in s["points"]:
             parts.append('<circle cx="%.1f" cy="%.1f" r="3" fill="%s"><title>%s %s: %s%s</title></circle>'
-                         % (x(r), y(v), color, html.escape(s["label"]), html.escape(r), _fmt(v), html.escape(unit)))
+                         % (x(r), y(v), color, html.escape(s["label"]), html.escape(label_of[r]), _fmt(v), html.escape(unit)))
         lx = left + (n % 3) * ((width - left) // 3)
         ly = height + 4 + 18 * (n // 3)
         parts.append('<rect x="%d" y="%d" width="10" height="10" fill="%s"/>' % (lx, ly, color))
@@ -467,7 +475,8 @@ def capacity_forecast(history, run_id, metrics, families=("disk_used_pct", "inod
     now = _run_time(run_id)
     for (host, name), points in sorted(series.items()):
         span = (points[-1][0] - points[0][0]).total_seconds() / 86400.0
-        entry = {"host": host, "metric": name, "points": len(points), "span_days": round(span, 1),
+        entry = {"host": host, "metric": name, "label": forecast_label(name), "points": len(points),
+                 "span_days": round(span, 1),
                  "current": points[-1][1], "per_day": None, "days_left": None}
         if len(points) >= min_points and span >= min_span_days:
             xs = [(t - points[0][0]).total_seconds() / 86400.0 for t, _ in points]
@@ -492,6 +501,16 @@ def capacity_forecast(history, run_id, metrics, families=("disk_used_pct", "inod
                         "value": round(left, 1), "threshold": horizon_days})
         forecasts.append(entry)
     return {"forecasts": forecasts, "findings": findings}
+
+
+FORECAST_FAMILY_ZH = {"disk_used_pct": u"磁盘使用率", "inode_used_pct": u"inode 使用率"}
+
+
+def forecast_label(metric):
+    """'disk_used_pct:/data' -> '磁盘使用率 /data' (the forecast table's 指标 column)."""
+    family, _, subject = metric.partition(":")
+    name = FORECAST_FAMILY_ZH.get(family, family)
+    return (u"%s %s" % (name, subject)) if subject else name
 
 
 def restore_test_findings(summary, now, max_age_days=35, required_rate=0.99):

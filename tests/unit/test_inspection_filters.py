@@ -156,6 +156,19 @@ def test_svg_chart_is_wellformed_with_a_line_per_series():
     assert f.svg_chart({"runs": [], "series": []}) == ""
 
 
+def test_svg_chart_says_the_labels_it_is_given_for_the_runs():
+    trend = f.inspection_trends(HISTORY, "20260122T000000Z", {"kb1": {"disk_used_pct:/": 60.0}},
+                                ["disk_used_pct"])[0]
+    labels = ["01-01 08:00", "01-08 08:00", "01-15 08:00", "01-22 08:00"]
+    svg = f.svg_chart(trend, "磁盘使用率", "%", labels=labels)
+    texts = [e.text for e in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    assert "01-01 08:00" in texts and "01-22 08:00" in texts
+    assert "Z" not in "".join(e.text for e in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}title"))
+    assert "20260101T000000Z" in f.svg_chart(trend, "磁盘使用率", "%")  # no labels: the run ids
+    with pytest.raises(ValueError, match="3 given for 4 runs"):
+        f.svg_chart(trend, labels=labels[:3])
+
+
 def test_capacity_forecast_projects_only_with_enough_history():
     out = f.capacity_forecast(HISTORY, "20260122T000000Z", {"kb1": {"disk_used_pct:/": 60.0},
                                                             "kb2": {"disk_used_pct:/data": 10}},
@@ -164,6 +177,8 @@ def test_capacity_forecast_projects_only_with_enough_history():
     # 10 points a week: 40 points left at 60 % -> 28 days.
     assert fc[("kb1", "disk_used_pct:/")]["days_left"] == pytest.approx(28.0, abs=0.1)
     assert fc[("kb2", "disk_used_pct:/data")]["days_left"] is None
+    assert fc[("kb2", "disk_used_pct:/data")]["label"] == "磁盘使用率 /data"
+    assert f.forecast_label("inode_used_pct:/") == "inode 使用率 /" and f.forecast_label("other") == "other"
     assert [(x["code"], x["host"], x["subject"], x["severity"]) for x in out["findings"]] == \
         [("CAP_FILESYSTEM_FORECAST", "kb1", "/", "critical")]
     far = f.capacity_forecast(HISTORY, "20260122T000000Z", {"kb1": {"disk_used_pct:/": 60.0}}, horizon_days=20)

@@ -83,14 +83,14 @@ def main(argv=None):
     try:
         snaps = json.loads(restic(["snapshots", "--json", "--host", args.host], base) or "[]")
         if not snaps:
-            raise RuntimeError("the repository has no snapshot of %s" % args.host)
+            raise RuntimeError(u"备份库中没有 %s 的快照" % args.host)  # the reason reaches the Chinese report
         snap = sorted(snaps, key=lambda s: s["time"])[-1]
         doc.update(snapshot=snap["short_id"], snapshot_time=snap["time"], paths=snap.get("paths", []))
         nodes = [json.loads(line) for line in restic(["ls", "--json", snap["id"]], base).splitlines() if line.strip()]
         sample = choose_sample([n for n in nodes if n.get("struct_type") == "node"], args.sample,
                                args.seed or snap["id"])
         if not sample:
-            raise RuntimeError("snapshot %s holds no files" % snap["short_id"])
+            raise RuntimeError(u"快照 %s 中没有文件" % snap["short_id"])
         started = time.time()
         includes = [x for n in sample for x in ("--include", n["path"])]
         restic(["restore", snap["id"], "--target", args.scratch] + includes, base)
