@@ -9,6 +9,12 @@ import datetime
 import re
 
 GIB = 1024 ** 3
+MIB = 1024 ** 2
+# The smallest restore whose rate is projected to 100 GiB (backup_verify_min_sample_mib). Below it a
+# restore's fixed costs (restic or sys_rman start-up, repository index, SSH, scratch instance) dominate
+# its duration and the projection says more about them than about the throughput (docs/performance.md).
+DEFAULT_MIN_SAMPLE_MIB = 256
+KIND_ZH = {"sys_rman": u"数据库物理备份", "sys_dump": u"数据库逻辑备份", "files": u"附件文件"}
 _DELTA = re.compile(r"^(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 
 
@@ -32,7 +38,6 @@ def restore_projection(restored_bytes, restore_seconds, reference_bytes=100 * GI
             "hours_per_100gb": round(reference_bytes / rate / 3600, 2)}
 
 
-KIND_ZH = {"sys_rman": u"数据库物理备份", "sys_dump": u"数据库逻辑备份", "files": u"附件文件"}
 # kb_backup_tool.py compare's last line (English, for the log and results.json).
 _COMPARED = re.compile(r"^(match|differ): (\d+) tables, (\d+) rows compared, (\d+) differences$")
 # The reasons the verify tasks write themselves (roles/kingbase_backup/tasks/verify_*.yml).
@@ -81,12 +86,131 @@ def backup_verify_note(record):
     return u"；".join(notes)
 
 
-def backup_verify_summary(results, objective_hours=12, required_success_rate=0.99, estate_bytes=0):
+def min_sample_bytes(min_sample_mib, host="localhost", variable="backup_verify_min_sample_mib"):
+    """The minimum projectable sample in bytes; min_sample_mib must be a whole number of MiB, at least 1."""
+    value = min_sample_mib
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("%s: %s=%r is not allowed; a whole number of MiB, at least 1 (default %d)"
+                         % (host, variable, min_sample_mib, DEFAULT_MIN_SAMPLE_MIB))
+    return value * MIB
+
+
+def _size(nbytes):
+    """A sample size for the report: MiB with one decimal, GiB from 1 GiB."""
+    if nbytes >= GIB:
+        return "%.1f GiB" % (nbytes / GIB)
+    return "%.1f MiB" % (nbytes / MIB)
+
+
+def _name(path):
+    return u"%s %s" % (KIND_ZH.get(path.get("kind"), path.get("kind") or u"未知类型"), path.get("target"))
+
+
+def restore_paths(results, min_bytes):
+    """Each successful, timed restore of a verification run, slowest first.
+
+    A path's rate is always kept; its hours per 100 GiB only when its sample reaches min_bytes
+    (projectable), since below that the restore's fixed costs dominate its duration.
+    """
+    paths = []
+    for r in results or []:
+        if r.get("result") != "success":
+            continue
+        nbytes, seconds = int(r.get("restored_bytes") or 0), float(r.get("restore_seconds") or 0)
+        if nbytes <= 0 or seconds <= 0:
+            continue
+        p = restore_projection(nbytes, seconds)
+        projectable = nbytes >= min_bytes
+        paths.append({"kind": r.get("kind"), "target": r.get("target"), "restored_bytes": nbytes,
+                      "restore_seconds": seconds, "mb_per_second": p["mb_per_second"],
+                      "hours_per_100gb": p["hours_per_100gb"] if projectable else None,
+                      "projectable": projectable})
+    # Slowest first: the lowest rate (bytes per second), the order of the results among equals.
+    return sorted(paths, key=lambda x: x["restored_bytes"] / x["restore_seconds"])
+
+
+def restore_time(paths, min_bytes):
+    """The restore-time headline of a verification run: the slowest path whose sample can be projected.
+
+    status: projected (the slowest projectable path and its hours per 100 GiB; any smaller samples are
+    listed as not projected), sample_too_small (no sample reaches min_bytes: the slowest path is named and
+    no number is given), not_measured (no successful, timed restore). text is the report's sentence (zh_CN),
+    line the operator's (English).
+    """
+    paths = list(paths or [])
+    projectable = [p for p in paths if p["projectable"]]
+    small = [p for p in paths if not p["projectable"]]
+    out = {"status": "not_measured", "min_sample_bytes": int(min_bytes), "kind": None, "target": None, "name": None,
+           "restored_bytes": None, "restore_seconds": None, "mb_per_second": None, "hours_per_100gb": None,
+           "not_projected": [{"kind": p["kind"], "target": p["target"], "restored_bytes": p["restored_bytes"]}
+                             for p in small]}
+    need = _size(min_bytes)
+    if not paths:
+        out.update(text=u"没有成功且计时的恢复，无法推算恢复 100 GiB 所需时间",
+                   line="no successful timed restore: restore time not projected")
+        return out
+    if projectable:
+        head = projectable[0]
+        out.update(status="projected", name=_name(head), **dict((k, head[k]) for k in (
+            "kind", "target", "restored_bytes", "restore_seconds", "mb_per_second", "hours_per_100gb")))
+        text = (u"最慢路径为%s（样本 %s，%s MB/s）：按此速度恢复 100 GiB 约需 %s 小时"
+                % (_name(head), _size(head["restored_bytes"]), head["mb_per_second"], head["hours_per_100gb"]))
+        line = ("slowest path %s %s (%s sample, %s MB/s): %s h per 100 GiB"
+                % (head["kind"], head["target"], _size(head["restored_bytes"]), head["mb_per_second"],
+                   head["hours_per_100gb"]))
+        if small:
+            text += (u"；另有 %d 项样本不足 %s，未推算：%s"
+                     % (len(small), need, u"、".join(u"%s（样本仅 %s）" % (_name(p), _size(p["restored_bytes"]))
+                                                    for p in small)))
+            line += "; %d sample(s) under %s not projected: %s" % (
+                len(small), need, ", ".join("%s %s" % (p["kind"], p["target"]) for p in small))
+        out.update(text=text, line=line)
+        return out
+    head = paths[0]
+    out.update(status="sample_too_small", kind=head["kind"], target=head["target"], name=_name(head),
+               restored_bytes=head["restored_bytes"], restore_seconds=head["restore_seconds"])
+    text = (u"最慢路径为%s：样本仅 %s，不足以推算恢复 100 GiB 所需时间（至少需 %s）"
+            % (_name(head), _size(head["restored_bytes"]), need))
+    line = ("slowest path %s %s: its %s sample is too small to project the time for 100 GiB (at least %s)"
+            % (head["kind"], head["target"], _size(head["restored_bytes"]), need))
+    if len(paths) > 1:
+        text += u"；其余 %d 项样本也都不足 %s，均未推算" % (len(paths) - 1, need)
+        line += "; the other %d sample(s) too" % (len(paths) - 1)
+    out.update(text=text, line=line)
+    return out
+
+
+def summary_restore_time(summary, min_sample_mib=DEFAULT_MIN_SAMPLE_MIB, host="localhost",
+                         variable="inspection_report_restore_min_sample_mib"):
+    """The restore-time headline of an archived summary.json, judged again with min_sample_mib.
+
+    A summary archived before the per-path records (no 'paths') cannot be judged: status unknown.
+    """
+    min_bytes = min_sample_bytes(min_sample_mib, host, variable)
+    if "paths" not in (summary or {}):
+        return {"status": "unknown", "min_sample_bytes": min_bytes, "kind": None, "target": None, "name": None,
+                "restored_bytes": None, "restore_seconds": None, "mb_per_second": None, "hours_per_100gb": None,
+                "not_projected": [],
+                "text": u"该次恢复测试的记录没有各路径的样本量（旧版 backup_verify.yml），无法判断推算是否可信；请重新运行恢复测试",
+                "line": "the summary has no per-path samples (older backup_verify.yml): restore time not judged"}
+    # The archived paths carry their bytes and seconds: judge them with this threshold, not the test's.
+    results = [dict(p, result="success") for p in summary["paths"]]
+    return restore_time(restore_paths(results, min_bytes), min_bytes)
+
+
+def backup_verify_summary(results, objective_hours=12, required_success_rate=0.99, estate_bytes=0,
+                          min_sample_mib=DEFAULT_MIN_SAMPLE_MIB):
     """Summary of one verification run: success rate, throughput, projected restore time, verdict.
 
     results: the records of each check (kind, target, result, reason, restored_bytes, restore_seconds).
     estate_bytes: the largest single restore the objective must cover (0: project per 100 GiB only).
+    min_sample_mib: the smallest restore (MiB) whose rate is projected (backup_verify_min_sample_mib).
+    mb_per_second and hours_per_100gb are the aggregate of every timed restore; the headline is
+    restore_time (the slowest projectable path), and the objective is judged on it.
     """
+    min_bytes = min_sample_bytes(min_sample_mib)
     results = list(results or [])
     total = len(results)
     ok = [r for r in results if r.get("result") == "success"]
@@ -95,11 +219,13 @@ def backup_verify_summary(results, objective_hours=12, required_success_rate=0.9
     restored = sum(int(r["restored_bytes"]) for r in timed)
     seconds = sum(float(r["restore_seconds"]) for r in timed)
     projection = restore_projection(restored, seconds)
+    paths = restore_paths(results, min_bytes)
+    headline = restore_time(paths, min_bytes)
     slowest = None
-    for r in timed:
-        p = restore_projection(r["restored_bytes"], r["restore_seconds"])
-        if slowest is None or p["hours_per_100gb"] > slowest["hours_per_100gb"]:
-            slowest = dict(p, target=r.get("target"))
+    if paths:
+        p = paths[0]
+        slowest = dict(restore_projection(p["restored_bytes"], p["restore_seconds"]), target=p["target"],
+                       kind=p["kind"], restored_bytes=p["restored_bytes"], projectable=p["projectable"])
     problems = []
     if not total:
         problems.append(u"本次没有验证任何备份")
@@ -110,11 +236,14 @@ def backup_verify_summary(results, objective_hours=12, required_success_rate=0.9
     if total and rate < required_success_rate:
         problems.append(u"恢复成功率 %.1f %% 低于要求的 %.1f %%" % (rate * 100, required_success_rate * 100))
     estate_hours = None
-    if estate_bytes and slowest and slowest["hours_per_100gb"]:
-        estate_hours = round(slowest["hours_per_100gb"] * int(estate_bytes) / (100 * GIB), 2)
+    if estate_bytes and headline["status"] == "projected":
+        estate_hours = round(headline["hours_per_100gb"] * int(estate_bytes) / (100 * GIB), 2)
         if estate_hours > objective_hours:
-            problems.append(u"按最慢实测速度，恢复 %.1f GiB 约需 %.1f 小时，超过 %s 小时的恢复时限"
-                            % (int(estate_bytes) / GIB, estate_hours, objective_hours))
+            problems.append(u"按最慢实测速度（%s），恢复 %.1f GiB 约需 %.1f 小时，超过 %s 小时的恢复时限"
+                            % (headline["name"], int(estate_bytes) / GIB, estate_hours, objective_hours))
+    elif estate_bytes and ok:
+        problems.append(u"没有测得至少 %s 的恢复样本，无法判断 %.1f GiB 的恢复能否在 %s 小时内完成（%s）"
+                        % (_size(min_bytes), int(estate_bytes) / GIB, objective_hours, headline["text"]))
     return {
         "checks": total,
         "succeeded": len(ok),
@@ -126,6 +255,9 @@ def backup_verify_summary(results, objective_hours=12, required_success_rate=0.9
         "mb_per_second": projection["mb_per_second"],
         "hours_per_100gb": projection["hours_per_100gb"],
         "slowest": slowest,
+        "min_sample_bytes": min_bytes,
+        "paths": paths,
+        "restore_time": headline,
         "objective_hours": objective_hours,
         "estate_bytes": int(estate_bytes or 0),
         "estate_restore_hours": estate_hours,
@@ -217,6 +349,8 @@ class FilterModule(object):
             "backup_verify_summary": backup_verify_summary,
             "backup_verify_note": backup_verify_note,
             "backup_status_findings": backup_status_findings,
+            "backup_min_sample_bytes": min_sample_bytes,
+            "backup_restore_time": summary_restore_time,
             "backup_status_problems": backup_status_problems,
             "backup_problem_line": backup_problem_line,
         }

@@ -537,6 +537,20 @@ def restore_test_findings(summary, now, max_age_days=35, required_rate=0.99):
                                      % (summary["run"], rate, required_rate, summary.get("failed")),
                              action=u"查看 reports/backup-verify/%s/report.md，修复后重新测试" % summary["run"],
                              value=rate, threshold=required_rate))
+    # A passing test whose every sample was too small to project (restore_time as the role judged it with
+    # inspection_report_restore_min_sample_mib): the restores work, but the restore objective is unproven.
+    # A failed test is reported as such; a projected slowest path with smaller ones beside it is not a finding
+    # (the report lists the ones not projected).
+    restore_time = summary.get("restore_time") or {}
+    if not findings or findings[-1]["code"] != "BACKUP_RESTORE_TEST_FAILED":
+        if restore_time.get("status") in ("sample_too_small", "not_measured"):
+            findings.append(dict(base, code="BACKUP_RESTORE_TIME_UNPROJECTED", severity="warning",
+                                 message=u"最近一次恢复测试（%s）无法推算恢复用时：%s"
+                                         % (summary["run"], restore_time.get("text")),
+                                 action=u"做一次样本足够的恢复测量（make bench 的恢复基准，或加大 file_backup_verify_sample），"
+                                        u"确认能在 %s 小时内恢复" % summary.get("objective_hours"),
+                                 value=restore_time.get("restored_bytes"),
+                                 threshold=restore_time.get("min_sample_bytes")))
     return findings
 
 

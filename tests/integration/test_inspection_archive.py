@@ -99,3 +99,21 @@ def test_a_passing_restore_test_is_found(tmp_path):
 def test_a_stale_failed_or_missing_restore_test_is_reported_as_such(tmp_path, tests, expected):
     seed(tmp_path, [], tests)
     assert codes(report(tmp_path, 40)) == expected
+
+
+def test_a_restore_test_too_small_to_project_is_said_so(tmp_path):
+    # The lab's restore test: every sample under 256 MiB, the slowest a 2.5 MiB file restore.
+    results = [{"kind": "sys_rman", "target": "city_a", "result": "success", "restored_bytes": 40 * 1024 ** 2,
+                "restore_seconds": 4.0},
+               {"kind": "files", "target": "city-bes01", "result": "success", "restored_bytes": 2621440,
+                "restore_seconds": 1.338}]
+    run = _run_id(1)
+    _write(tmp_path / "backup-verify" / run / "summary.json",
+           dict(backup_filters.backup_verify_summary(results), run=run))
+    s = report(tmp_path, 40)
+    assert codes(s) == ["BACKUP_RESTORE_TIME_UNPROJECTED"]
+    text = s["restore_test"]["restore_time"]["text"]
+    assert text.startswith(u"最慢路径为附件文件 city-bes01：样本仅 2.5 MiB，不足以推算恢复 100 GiB 所需时间（至少需 256.0 MiB）")
+    html = (tmp_path / "inspection" / "latest" / "report.html").read_text(encoding="utf-8")
+    assert "<td>%s（要求 12 小时内恢复）</td>" % text in html
+    assert u"约需" not in html  # no hours figure from the small samples

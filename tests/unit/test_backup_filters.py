@@ -48,7 +48,7 @@ def test_the_slowest_rate_must_restore_the_largest_database_within_the_objective
     results = [ok("sys_rman", "fast", 100 * GIB, 3600), ok("sys_rman", "slow", GIB, 3600)]
     s = bf.backup_verify_summary(results, objective_hours=12, estate_bytes=20 * GIB)
     assert s["slowest"]["target"] == "slow" and s["estate_restore_hours"] == 20.0
-    assert s["verdict"] == "fail" and s["problems"][-1] == "按最慢实测速度，恢复 20.0 GiB 约需 20.0 小时，超过 12 小时的恢复时限"
+    assert s["verdict"] == "fail" and s["problems"][-1] == "按最慢实测速度（数据库物理备份 slow），恢复 20.0 GiB 约需 20.0 小时，超过 12 小时的恢复时限"
     assert bf.backup_verify_summary(results, estate_bytes=5 * GIB)["verdict"] == "pass"
 
 
@@ -131,3 +131,108 @@ def test_verify_note_words_the_file_sample_in_chinese():
     assert bf.backup_verify_note(no_repo) == "失败：备份库中没有 bes01 的快照"
     restic = {"kind": "files", "result": "failed", "reason": "restic snapshots: Fatal: unable to open config file"}
     assert bf.backup_verify_note(restic) == "失败：restic snapshots: Fatal: unable to open config file"
+MIB = 1024 ** 2
+
+
+def test_min_sample_is_a_whole_number_of_mib_at_least_one():
+    assert bf.min_sample_bytes(256) == 256 * MIB
+    assert bf.min_sample_bytes("64") == 64 * MIB  # -e passes strings
+    for bad in (0, -1, 1.5, "lots", True, None):
+        with pytest.raises(ValueError) as err:
+            bf.min_sample_bytes(bad, host="localhost", variable="backup_verify_min_sample_mib")
+        msg = str(err.value)
+        assert msg.startswith("localhost: backup_verify_min_sample_mib=%r is not allowed" % (bad,))
+        assert "a whole number of MiB, at least 1" in msg
+    with pytest.raises(ValueError):
+        bf.backup_verify_summary([ok("files", "bes01", GIB, 10)], min_sample_mib=0)
+
+
+def test_a_sample_exactly_at_the_minimum_is_projected_one_byte_less_is_not():
+    at = bf.backup_verify_summary([ok("files", "city-bes01", 256 * MIB, 10)], min_sample_mib=256)
+    assert at["restore_time"]["status"] == "projected"
+    assert at["restore_time"]["hours_per_100gb"] == round(100 * GIB / (256 * MIB / 10) / 3600, 2) == 1.11
+    assert at["restore_time"]["text"] == (u"最慢路径为附件文件 city-bes01（样本 256.0 MiB，25.6 MB/s）："
+                                          u"按此速度恢复 100 GiB 约需 1.11 小时")
+    below = bf.backup_verify_summary([ok("files", "city-bes01", 256 * MIB - 1, 10)], min_sample_mib=256)
+    rt = below["restore_time"]
+    assert rt["status"] == "sample_too_small" and rt["hours_per_100gb"] is None
+    assert (rt["kind"], rt["target"], rt["restored_bytes"]) == ("files", "city-bes01", 256 * MIB - 1)
+    assert rt["text"] == u"最慢路径为附件文件 city-bes01：样本仅 256.0 MiB，不足以推算恢复 100 GiB 所需时间（至少需 256.0 MiB）"
+    assert below["paths"][0]["hours_per_100gb"] is None and below["paths"][0]["mb_per_second"] == 25.6
+    # The existing keys keep their meaning: the aggregate rate and the slowest path's raw figure.
+    assert below["hours_per_100gb"] == 1.11 and below["slowest"]["hours_per_100gb"] == 1.11
+    assert below["slowest"]["projectable"] is False
+
+
+def test_the_headline_is_the_slowest_path_not_the_average_or_the_fastest():
+    # The lab's case at a projectable size: a fast database restore and a slow file restore.
+    results = [ok("sys_rman", "city_a", 4 * GIB, 40), ok("sys_dump", "hongze", GIB, 20),
+               ok("files", "city-bes01", 512 * MIB, 60)]
+    s = bf.backup_verify_summary(results)
+    rt = s["restore_time"]
+    assert rt["status"] == "projected" and (rt["kind"], rt["target"]) == ("files", "city-bes01")
+    assert rt["name"] == u"附件文件 city-bes01"
+    assert rt["hours_per_100gb"] == round(100 * GIB / (512 * MIB / 60) / 3600, 2) == 3.33
+    assert s["hours_per_100gb"] < rt["hours_per_100gb"]  # the average would flatter it
+    assert [p["target"] for p in s["paths"]] == ["city-bes01", "hongze", "city_a"]
+    assert rt["not_projected"] == [] and u"未推算" not in rt["text"]
+
+
+def test_all_samples_too_small_name_the_slowest_and_give_no_number():
+    # What the lab measures: a 2.5 MB file restore projecting 14.95 h, small database restores.
+    results = [ok("sys_rman", "city_a", 40 * MIB, 4), ok("sys_dump", "hongze", 9 * MIB, 3),
+               ok("files", "city-bes01", 2621440, 1.338), ok("files", "hzq-bes01", 3 * MIB, 1.0)]
+    s = bf.backup_verify_summary(results)
+    rt = s["restore_time"]
+    assert rt["status"] == "sample_too_small" and rt["hours_per_100gb"] is None and rt["mb_per_second"] is None
+    assert (rt["kind"], rt["target"]) == ("files", "city-bes01") == (s["slowest"]["kind"], s["slowest"]["target"])
+    assert rt["text"] == (u"最慢路径为附件文件 city-bes01：样本仅 2.5 MiB，不足以推算恢复 100 GiB 所需时间"
+                          u"（至少需 256.0 MiB）；其余 3 项样本也都不足 256.0 MiB，均未推算")
+    assert u"小时" not in rt["text"] and "14.9" not in rt["text"]
+    assert [p["target"] for p in rt["not_projected"]] == ["city-bes01", "hongze", "hzq-bes01", "city_a"]
+    assert s["verdict"] == "pass" and s["estate_restore_hours"] is None
+
+
+def test_mixed_samples_project_the_slowest_large_one_and_list_the_small_ones():
+    results = [ok("sys_rman", "city_a", 2 * GIB, 30), ok("sys_dump", "hongze", GIB, 60),
+               ok("files", "city-bes01", 2621440, 1.338)]
+    rt = bf.backup_verify_summary(results)["restore_time"]
+    assert rt["status"] == "projected" and (rt["kind"], rt["target"]) == ("sys_dump", "hongze")
+    assert rt["hours_per_100gb"] == round(100 * 60 / 3600, 2)
+    assert rt["not_projected"] == [{"kind": "files", "target": "city-bes01", "restored_bytes": 2621440}]
+    assert rt["text"].endswith(u"；另有 1 项样本不足 256.0 MiB，未推算：附件文件 city-bes01（样本仅 2.5 MiB）")
+    # A lower minimum lets the small file restore in, and it is the slowest.
+    low = bf.backup_verify_summary(results, min_sample_mib=1)["restore_time"]
+    assert (low["status"], low["target"], low["hours_per_100gb"]) == ("projected", "city-bes01", 15.22)
+    assert low["hours_per_100gb"] == round(100 * GIB / (2621440 / 1.338) / 3600, 2)
+
+
+def test_failed_and_untimed_restores_are_no_path():
+    results = [ok("files", "bes01", 0, 0), {"kind": "sys_rman", "target": "a", "result": "failed", "reason": "x"}]
+    s = bf.backup_verify_summary(results)
+    assert s["paths"] == [] and s["slowest"] is None
+    assert s["restore_time"]["status"] == "not_measured" and s["restore_time"]["text"].startswith(u"没有成功且计时的恢复")
+
+
+def test_the_objective_is_judged_on_a_projectable_sample_only():
+    small = [ok("files", "city-bes01", 2621440, 1.338)]
+    s = bf.backup_verify_summary(small, estate_bytes=200 * GIB)
+    assert s["estate_restore_hours"] is None and s["verdict"] == "fail"
+    assert s["problems"] == ["没有测得至少 256.0 MiB 的恢复样本，无法判断 200.0 GiB 的恢复能否在 12 小时内完成（最慢路径为"
+                             "附件文件 city-bes01：样本仅 2.5 MiB，不足以推算恢复 100 GiB 所需时间（至少需 256.0 MiB））"]
+    mixed = small + [ok("sys_rman", "city_a", 10 * GIB, 360)]
+    s = bf.backup_verify_summary(mixed, estate_bytes=200 * GIB)
+    assert s["estate_restore_hours"] == 2.0 and s["verdict"] == "pass"
+
+
+def test_an_archived_summary_is_judged_again_with_the_inspection_threshold():
+    s = bf.backup_verify_summary([ok("sys_rman", "city_a", 300 * MIB, 10), ok("files", "city-bes01", 2621440, 1.338)])
+    assert s["restore_time"]["status"] == "projected"
+    assert bf.summary_restore_time(s, 256) == s["restore_time"]
+    stricter = bf.summary_restore_time(s, 512)
+    assert stricter["status"] == "sample_too_small" and stricter["target"] == "city-bes01"
+    assert stricter["min_sample_bytes"] == 512 * MIB
+    legacy = {k: v for k, v in s.items() if k not in ("paths", "restore_time", "min_sample_bytes")}
+    assert bf.summary_restore_time(legacy, 256)["status"] == "unknown"
+    with pytest.raises(ValueError, match="inspection_report_restore_min_sample_mib=0 is not allowed"):
+        bf.summary_restore_time(s, 0)

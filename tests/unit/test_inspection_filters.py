@@ -410,3 +410,43 @@ def test_register_keeps_a_hosts_anomalies_while_a_component_of_it_stopped():
     # The next run finishes on kb1: the stopped component and the licence finding are resolved.
     third = f.inspection_register(second, [], "r3", "t3", inspected=["kb1", "bes1"])
     assert all(e["status"] == "resolved" for e in third["entries"])
+def _restore_summary(results, run="20260110T000000Z", min_sample_mib=256):
+    """A summary.json as backup_verify.yml archives it, judged again as the role does (backup_restore_time)."""
+    import backup_filters
+    s = dict(backup_filters.backup_verify_summary(results), run=run)
+    return dict(s, restore_time=backup_filters.summary_restore_time(s, min_sample_mib))
+
+
+def _timed(kind, target, nbytes, seconds, result="success"):
+    return {"kind": kind, "target": target, "result": result, "restored_bytes": nbytes, "restore_seconds": seconds}
+
+
+def test_a_restore_test_whose_every_sample_is_too_small_is_a_warning():
+    MIB = 1024 ** 2
+    results = [_timed("sys_rman", "city_a", 40 * MIB, 4), _timed("files", "city-bes01", 2621440, 1.338)]
+    small = _restore_summary(results)
+    (w,) = f.restore_test_findings(small, "20260122T000000Z")
+    assert (w["code"], w["severity"], w["subject"]) == ("BACKUP_RESTORE_TIME_UNPROJECTED", "warning", "")
+    assert w["message"] == (u"最近一次恢复测试（20260110T000000Z）无法推算恢复用时：最慢路径为附件文件 city-bes01："
+                            u"样本仅 2.5 MiB，不足以推算恢复 100 GiB 所需时间（至少需 256.0 MiB）；其余 1 项样本也都不足 256.0 MiB，均未推算")
+    assert (w["value"], w["threshold"]) == (2621440, 256 * MIB)
+    # The inspection's own threshold decides: at 1 MiB both samples are projected.
+    assert f.restore_test_findings(_restore_summary(results, min_sample_mib=1), "20260122T000000Z") == []
+    # Stale and unprojectable: both.
+    assert [x["code"] for x in f.restore_test_findings(small, "20260301T000000Z")] == \
+        ["BACKUP_RESTORE_TEST_STALE", "BACKUP_RESTORE_TIME_UNPROJECTED"]
+
+
+def test_a_projected_slowest_path_or_a_failed_test_raises_no_restore_time_finding():
+    MIB = 1024 ** 2
+    mixed = _restore_summary([_timed("sys_rman", "city_a", 2048 * MIB, 30), _timed("files", "city-bes01", 2621440, 1.3)])
+    assert mixed["restore_time"]["status"] == "projected"
+    assert f.restore_test_findings(mixed, "20260122T000000Z") == []
+    failed = _restore_summary([_timed("files", "city-bes01", 2621440, 1.3),
+                               _timed("sys_dump", "hongze", 0, 0, result="failed")])
+    assert failed["restore_time"]["status"] == "sample_too_small"
+    assert [x["code"] for x in f.restore_test_findings(failed, "20260111T000000Z")] == ["BACKUP_RESTORE_TEST_FAILED"]
+    # A summary archived before the per-path records cannot be judged: no finding, the report says why.
+    legacy = {"run": "20260110T000000Z", "verdict": "pass", "success_rate": 1.0, "failed": 0,
+              "restore_time": {"status": "unknown"}}
+    assert f.restore_test_findings(legacy, "20260122T000000Z") == []

@@ -82,6 +82,9 @@ def inspection_summary(deep=True):
                "action": "清理或扩容", "first_seen": "2026-11-29T02:00:05Z"}
     restore = {"run": "20261201T180000Z", "verdict": "pass", "success_rate": 1.0, "succeeded": 4, "checks": 4,
                "mb_per_second": 39.9, "hours_per_100gb": 0.71, "objective_hours": 12}
+    restore["restore_time"] = importlib.import_module("backup_filters").restore_time(
+        [{"kind": "files", "target": "hzq-bes01", "restored_bytes": 2936012, "restore_seconds": 1.7, "projectable": False}],
+        256 * 1024 ** 2)
     return {
         "run": "20261206T104012Z", "time": "2026-12-06T10:40:12Z", "kind": "deep" if deep else "weekly",
         "hosts": 2, "hosts_reached": 2, "counts": {"critical": 0, "warning": 1},
