@@ -54,6 +54,7 @@ DEFAULT_REDACT_EXEMPT = [
     r"passwordauthentication$",
     r"permitemptypasswords$",
     r"kbdinteractiveauthentication$",
+    r"^pass_(max_days|min_days|warn_age|min_len)$",  # login.defs password aging
     r"^#",
 ]
 

@@ -265,6 +265,7 @@ def test_camel_case_and_api_keys_are_secrets(key):
     "password_encryption", "passwordauthentication", "PasswordAuthentication", "permitemptypasswords",
     "pubkeyauthentication", "PubkeyAuthentication", "hostkey", "HostKey", "HostKeyAlgorithms", "keyAlias",
     "certificateKeyFile", "bypass", "compass", "passive_mode",
+    "PASS_MAX_DAYS", "PASS_MIN_DAYS", "PASS_WARN_AGE", "PASS_MIN_LEN",  # login.defs password aging
 ])
 def test_keys_that_only_look_like_secrets_stay_visible(key):
     data, hidden = redacted({key: "visible"})
