@@ -72,6 +72,13 @@ def kingbase_topology(states, cluster, designated, confirmed=None):
         s = states[m]
         others = [o for o in members if o != m]
         other_primaries = [o for o in running_primaries if o != m]
+        unread_peers = [o for o in unreadable if o != m] if m not in confirmed else []
+
+        def blind(what, risk, node=m, peers=unread_peers):
+            return ("%s, and %s could not be read: %s. Bring %s back, or check by hand that none of them runs as "
+                    "primary and pass -e kingbase_confirm_start_primary=%s."
+                    % (what, ", ".join(peers), risk, ", ".join(peers), node))
+
         orphans = [o for o in others if states[o].get("read") and states[o].get("running")
                    and states[o].get("in_recovery") and states[o].get("receiver_status") != "streaming"]
         if split_brain:
@@ -107,12 +114,8 @@ def kingbase_topology(states, cluster, designated, confirmed=None):
                           "promoted last), start that one alone, then rejoin the other (docs/runbooks/kingbase.md)."
                        % (_timeline(s), ", ".join(rivals),
                           ", ".join(_timeline(states[o]) for o in rivals)))
-            elif [o for o in unreadable if o != m] and m not in confirmed:
-                peers = [o for o in unreadable if o != m]
-                refuse(m, "stopped with a primary's data directory, and %s could not be read, so whether one of them "
-                          "was promoted is unknown. Bring %s back, or check by hand that none of them runs as "
-                          "primary and pass -e kingbase_confirm_start_primary=%s."
-                       % (", ".join(peers), ", ".join(peers), m))
+            elif unread_peers:
+                refuse(m, blind("stopped with a primary's data directory", "whether one of them was promoted is unknown"))
             else:
                 nodes[m] = {"action": "start", "reason": "stopped; no other member is or claims to be the primary"}
         elif role == "foreign":
@@ -122,12 +125,9 @@ def kingbase_topology(states, cluster, designated, confirmed=None):
             if other_primaries:
                 nodes[m] = {"action": "clone", "reason": "empty; cloned from the primary %s" % other_primaries[0]}
             elif m == designated and not [o for o in with_data if o != m]:
-                if [o for o in unreadable if o != m] and m not in confirmed:
-                    peers = [o for o in unreadable if o != m]
-                    refuse(m, "empty and named primary by the inventory, but %s could not be read: a new database "
-                              "here could start a second cluster beside a running one. Bring %s back, or pass "
-                              "-e kingbase_confirm_start_primary=%s after checking by hand."
-                           % (", ".join(peers), ", ".join(peers), m))
+                if unread_peers:
+                    refuse(m, blind("empty and named primary by the inventory",
+                                    "a new database here could start a second cluster beside a running one"))
                 else:
                     nodes[m] = {"action": "initdb", "reason": "empty, named primary by the inventory, no member has data"}
             elif m == designated:
