@@ -1,0 +1,187 @@
+# -*- coding: utf-8 -*-
+"""Controller-side rules of discovery (playbooks/discover.yml, role discovery).
+
+- discovery_record: the discovered-facts file of one host (what the inventory loads as discovery_facts):
+  volatile values (process ids, usage percentages) left out, and the time it was read kept from the
+  previous file while nothing changed, so a second discovery of an unchanged host rewrites nothing.
+- discovery_declared: what the inventory says about each host (groups, node roles, layout variables).
+- discovery_differences: where the inventory and the discovered host disagree, each with a zh_CN note.
+- discovery_summary: counts for the 资产与配置清单.
+"""
+from __future__ import annotations
+
+import copy
+
+import yaml
+
+# Keys whose values change between two reads of an unchanged host.
+VOLATILE_KEYS = ("pid", "used_pct", "size_bytes")
+SCHEMA = 1
+
+# Inventory variables that declare a layout, compared with what was discovered: (variable, component, path in
+# the discovered facts, zh_CN name).
+LAYOUT_VARIABLES = (
+    ("kingbase_bin_dir", "kingbase", ("kingbase", "bin_dir"), "数据库程序目录"),
+    ("kingbase_data_dir", "kingbase", ("kingbase", "data_dir"), "数据库数据目录"),
+    ("kingbase_port", "kingbase", ("kingbase", "port"), "数据库端口"),
+    ("kingbase_os_user", "kingbase", ("kingbase", "os_user"), "数据库运行用户"),
+    ("bes_home", "bes", ("bes", "instances", 0, "home"), "BES 安装目录"),
+    ("bes_instance_root", "bes", ("bes", "instances", 0, "instance_root"), "BES 实例目录"),
+    ("bes_os_user", "bes", ("bes", "instances", 0, "user"), "BES 运行用户"),
+)
+
+# Component -> the inventory group whose hosts run it.
+COMPONENT_GROUPS = {"kingbase": "kingbase", "bes": "bes", "cache": "preview_cache", "preview": "preview"}
+COMPONENT_ZH = {"kingbase": "金仓数据库", "bes": "BES 应用服务器", "cache": "Redis 缓存", "preview": "文档预览服务"}
+
+
+def _strip_volatile(value):
+    if isinstance(value, dict):
+        return dict((k, _strip_volatile(v)) for k, v in value.items() if k not in VOLATILE_KEYS)
+    if isinstance(value, list):
+        return [_strip_volatile(v) for v in value]
+    return value
+
+
+def discovery_record(facts, previous=None, read_at="", read_by="playbooks/discover.yml"):
+    """The content of a host's discovered-facts file.
+
+    facts: the module's discovered facts; previous: the file's current discovery_facts (or None);
+    read_at: this run's time. When the stable facts equal the previous file's, the previous read_at is
+    kept (the file then says since when the host has looked like this) and the content is unchanged.
+    """
+    stable = _strip_volatile(copy.deepcopy(facts or {}))
+    previous = previous if isinstance(previous, dict) else {}
+    old = dict((k, v) for k, v in previous.items() if k not in ("schema", "read_at", "read_by"))
+    same = bool(previous) and previous.get("schema") == SCHEMA and old == stable
+    record = {"schema": SCHEMA, "read_at": previous.get("read_at") if same else read_at, "read_by": read_by}
+    record.update(stable)
+    return record
+
+
+def _get(data, path):
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(data, list) or len(data) <= part:
+                return None
+            data = data[part]
+        else:
+            if not isinstance(data, dict):
+                return None
+            data = data.get(part)
+    return data
+
+
+def discovery_declared(hostvars, hosts):
+    """{host: {groups, kingbase_node_role, kingbase_cluster_name, <layout variables set in the inventory>}}."""
+    out = {}
+    for host in hosts:
+        hv = hostvars[host]
+        entry = {"groups": sorted(hv.get("group_names", [])), "ansible_host": hv.get("ansible_host")}
+        for name in ("kingbase_node_role", "kingbase_cluster_name") + tuple(v[0] for v in LAYOUT_VARIABLES):
+            if name in hv:
+                entry[name] = hv[name]
+        out[host] = entry
+    return out
+
+
+def _diff(host, component, item, declared, discovered, note):
+    return {"host": host, "component": component, "item": item, "declared": declared, "discovered": discovered, "note": note}
+
+
+def discovery_differences(facts_by_host, declared_by_host):
+    """Where the inventory and the discovered hosts disagree: a list sorted by host, component, item.
+
+    Hosts with no facts (unreachable, or discovery failed there) are reported once each."""
+    out = []
+    for host in sorted(declared_by_host):
+        declared = declared_by_host[host]
+        facts = facts_by_host.get(host)
+        if not facts:
+            out.append(_diff(host, "host", "discovery", "reachable", None, "未能读取该主机（不可达或发现失败），清单中的声明未经核实"))
+            continue
+        groups = set(declared.get("groups", []))
+        for component, group in sorted(COMPONENT_GROUPS.items()):
+            present = bool((facts.get(component) or {}).get("present"))
+            listed = group in groups
+            if present and not listed:
+                out.append(_diff(host, component, "group " + group, False, True,
+                                 "主机上运行着%s，但清单未将其列入 %s 组" % (COMPONENT_ZH[component], group)))
+            elif listed and not present and component in ("kingbase", "bes", "cache"):
+                out.append(_diff(host, component, "group " + group, True, False,
+                                 "清单将主机列入 %s 组，但主机上未发现运行中的%s" % (group, COMPONENT_ZH[component])))
+        kingbase = facts.get("kingbase") or {}
+        role = kingbase.get("role")
+        declared_role = declared.get("kingbase_node_role")
+        if kingbase.get("present") and declared_role in ("primary", "standby") and role and role != declared_role:
+            out.append(_diff(host, "kingbase", "kingbase_node_role", declared_role, role,
+                             "清单声明为%s，实际为%s（可能发生过故障切换；核实后更新清单）" % (_role_zh(declared_role), _role_zh(role))))
+        for name, component, path, zh in LAYOUT_VARIABLES:
+            if name not in declared:
+                continue
+            value = _get(facts, path)
+            if not (facts.get(component) or {}).get("present") or value is None:
+                continue
+            if str(declared[name]) != str(value):
+                out.append(_diff(host, component, name, declared[name], value, "%s：清单为 %s，实际为 %s" % (zh, declared[name], value)))
+    return out
+
+
+def _role_zh(role):
+    return {"primary": "主库", "standby": "备库"}.get(role, role)
+
+
+def discovery_components(facts):
+    """The components found running in one host's facts, in report order."""
+    return [c for c in ("kingbase", "bes", "cache", "preview") if ((facts or {}).get(c) or {}).get("present")]
+
+
+def discovery_summary(facts_by_host, hosts, differences):
+    """Counts for the report's first section."""
+    counts = {"hosts": len(hosts), "reached": 0, "kingbase": 0, "bes": 0, "cache": 0, "preview": 0}
+    for host in hosts:
+        facts = facts_by_host.get(host)
+        if not facts:
+            continue
+        counts["reached"] += 1
+        for component in ("kingbase", "bes", "cache", "preview"):
+            if (facts.get(component) or {}).get("present"):
+                counts[component] += 1
+    counts["differences"] = len(differences)
+    counts["hosts_with_differences"] = len(set(d["host"] for d in differences))
+    return counts
+
+
+FACTS_HEADER = (
+    "# GENERATED by playbooks/discover.yml (role discovery): what was found running on this host, read-only.\n"
+    "# The inventory loads it as discovery_facts; roles take the layout from it (docs/adoption.md).\n"
+    "# Do not edit: run discover.yml again. read_at: when these values were first read (unchanged since).\n")
+
+
+def discovery_host_facts(hostvars, hosts):
+    """{host: discovery_facts} of the hosts this run read (discovery_read set); others are left out."""
+    return dict((h, hostvars[h]["discovery_facts"]) for h in hosts
+                if hostvars[h].get("discovery_read") and isinstance(hostvars[h].get("discovery_facts"), dict))
+
+
+def discovery_fact_files(hostvars, hosts):
+    """report_files entries writing each read host's discovered-facts file (absolute dest in its inventory)."""
+    out = []
+    for host, facts in sorted(discovery_host_facts(hostvars, hosts).items()):
+        body = yaml.safe_dump({"discovery_facts": facts}, allow_unicode=True, default_flow_style=False,
+                              sort_keys=True, width=120)
+        out.append({"dest": hostvars[host]["discovery_facts_path"], "content": "---\n" + FACTS_HEADER + body})
+    return out
+
+
+class FilterModule(object):
+    def filters(self):
+        return {
+            "discovery_record": discovery_record,
+            "discovery_declared": discovery_declared,
+            "discovery_differences": discovery_differences,
+            "discovery_summary": discovery_summary,
+            "discovery_host_facts": discovery_host_facts,
+            "discovery_components": discovery_components,
+            "discovery_fact_files": discovery_fact_files,
+        }
