@@ -136,6 +136,42 @@ def discovery_components(facts):
     return [c for c in ("kingbase", "bes", "cache", "preview") if ((facts or {}).get(c) or {}).get("present")]
 
 
+def discovered_config_files(facts, component):
+    """The vendor's configuration files discovery found for a component, as baseline sources
+    ({name, path, format}): for Kingbase the files of the load chain after kingbase.conf (es_rep.conf,
+    kingbase.auto.conf, K39), the sys_rman configuration archive_command names and system crontabs with
+    Kingbase entries (/etc/cron.d); for BES each instance's configuration files. [] without facts."""
+    facts = facts if isinstance(facts, dict) else {}
+    part = facts.get(component) or {}
+    if not part.get("present"):
+        return []
+    out, seen = [], set()
+
+    def add(name, path, fmt):
+        if path and path not in seen:
+            seen.add(path)
+            out.append({"name": name, "path": path, "format": fmt})
+    if component == "kingbase":
+        config_file = part.get("config_file") or ""
+        for path in (part.get("config") or {}).get("chain", []):
+            if path != config_file and not path.endswith("/kingbase.conf"):
+                add(path.rsplit("/", 1)[-1], path, "kv")
+        backup = part.get("backup") or {}
+        if backup.get("config"):
+            add("sys_rman.conf", backup["config"], "kv")
+        if backup.get("sys_backup_conf"):
+            add("sys_backup.conf", backup["sys_backup_conf"], "kv")
+        for entry in part.get("cron", []):
+            if entry.get("source", "").startswith("/etc/cron.d/") or entry.get("source") == "/etc/crontab":
+                add("cron " + entry["source"].rsplit("/", 1)[-1], entry["source"], "lines")
+    elif component == "bes":
+        for instance in part.get("instances", []):
+            for path in instance.get("config_files", []):
+                fmt = "xml" if path.endswith((".config", ".xml")) else "lines"
+                add(path.rsplit("/", 1)[-1], path, fmt)
+    return out
+
+
 def discovery_summary(facts_by_host, hosts, differences):
     """Counts for the report's first section."""
     counts = {"hosts": len(hosts), "reached": 0, "kingbase": 0, "bes": 0, "cache": 0, "preview": 0}
@@ -183,5 +219,6 @@ class FilterModule(object):
             "discovery_summary": discovery_summary,
             "discovery_host_facts": discovery_host_facts,
             "discovery_components": discovery_components,
+            "discovered_config_files": discovered_config_files,
             "discovery_fact_files": discovery_fact_files,
         }

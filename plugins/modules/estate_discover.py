@@ -10,9 +10,9 @@ DOCUMENTATION = r"""
 module: estate_discover
 short_description: Discover the installed layout of Kingbase, BES, Redis, preview services and the host itself
 description:
-  - Read-only and check-mode safe: reads C(/proc), configuration files, crontabs and the database's own
+  - "Read-only and check-mode safe: reads C(/proc), configuration files, crontabs and the database's own
     settings; writes nothing on the host. Runs as root; every Kingbase program runs as the database's OS
-    user (C(runuser)), connecting with that user's own password file (no secret passes through Ansible).
+    user (C(runuser)), connecting with that user's own password file (no secret passes through Ansible)."
   - "Kingbase: the running server's data directory (symbolic links resolved) and the directory of its tools
     (from the server's path, else its control chain), the configuration load chain and which file wins
     each parameter (C(sys_file_settings)), the preload list, the initdb-time attributes, repmgr.conf (from
@@ -21,7 +21,7 @@ description:
   - "BES: the running JVMs' home, instance root, run user, listeners, JMX and admin console exposure.
     Redis: ports, version, role. Preview: the units matching O(preview_unit_patterns) and their listeners.
     Host: OS, Python, architecture, firewalld, SELinux, KYSEC, mounts, running services, listeners."
-  - Every configuration value and command line goes through the baseline redaction; no secret is returned.
+  - "Every configuration value and command line goes through the baseline redaction: no secret is returned."
 options:
   kingbase_sql_names:
     description: Catalog names the queries use (Kingbase's C(sys_) names; a site can correct them).

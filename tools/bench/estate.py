@@ -8,11 +8,12 @@ one sitting and on the same hosts, interleaved run by run:
   module   tools/bench/host_inspect_alone.yml: host_inspect as a playbook's only task, the host check's own cost
   inspect  playbooks/inspect.yml (host level: inspection_component_probes is false on the scale hosts)
   drift    playbooks/drift.yml against baselines recorded at the start of the bench
+  discover playbooks/discover.yml (read-only discovery; the facts files go to the bench's own directory)
   naive    tools/bench/naive_inspect.yml: the same kind of inspection written one command per check
 
 and reports the median wall time of each, its ratio to the ping floor, the controller's CPU time and the
 controller's peak memory (the PSS of ansible's whole process tree, sampled). Every run is also checked:
-all hosts answered, inspection reached every host, drift found every host clean. A wrong result fails the
+all hosts answered, inspection reached every host, drift found every host clean, discovery read every host. A wrong result fails the
 bench; speed never does (the goals are reported as met or missed).
 
     tools/bench/estate.py [--runs 3] [--sizes 30,60,120] [--out reports/bench] [--no-naive-below 120]
@@ -33,9 +34,9 @@ import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 INVENTORY = ROOT / "lab" / "scale"
-CASES = ("ping", "module", "inspect", "drift", "naive")
+CASES = ("ping", "module", "inspect", "drift", "discover", "naive")
 # The issue's goals, as ratios to the ping floor (naive: how many times slower than inspect it must be).
-GOALS = {"inspect": 2.0, "drift": 1.5, "naive_over_inspect": 5.0}
+GOALS = {"inspect": 2.0, "drift": 1.5, "discover": 2.0, "naive_over_inspect": 5.0}
 RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 
@@ -93,7 +94,7 @@ def summarise(samples, floor_case="ping"):
 def judge(summary):
     """The goals, each {goal, value, met}; a missing case gives no line."""
     lines = []
-    for case in ("inspect", "drift"):
+    for case in ("inspect", "drift", "discover"):
         if case in summary and summary[case]["ratio_to_floor"] is not None:
             value = summary[case]["ratio_to_floor"]
             lines.append({"goal": "%s <= %.1fx ping" % (case, GOALS[case]), "value": value,
@@ -290,6 +291,9 @@ def main():
                                    "-e", "inspection_report_fail_on=never"] + lim,
             "drift": playbook + ["playbooks/drift.yml", "-e", "baseline_dir=%s" % baselines,
                                  "-e", "drift_report_root=%s" % (work / "drift")] + lim,
+            # The facts files go under the bench's directory, not into lab/scale's inventory.
+            "discover": playbook + ["playbooks/discover.yml", "-e", "discovery_report_dir=%s" % (work / "discovery"),
+                                    "-e", "discovery_facts_file=%s/{{ inventory_hostname }}.yml" % (work / "discovered")] + lim,
             "naive": playbook + ["tools/bench/naive_inspect.yml", "--limit", "@%s" % limit],
         }
         samples = {c: [] for c in cases}
@@ -358,6 +362,14 @@ def check(case, rc, text, hosts, work):
         if sorted(drift.get("clean", [])) != sorted(hosts):
             return "%d of %d hosts clean (drifted %s, no baseline %s)" % (
                 len(drift.get("clean", [])), len(hosts), drift.get("drifted"), drift.get("no_baseline"))
+        return None
+    if case == "discover":
+        found = latest_json(work / "discovery", "discovery.json")
+        if rc != 0 or found is None:
+            return "rc %d, discovery.json %s" % (rc, "missing" if found is None else "written")
+        summary = found.get("summary", {})
+        if int(summary.get("reached", 0)) != len(hosts) or int(summary.get("hosts", 0)) != len(hosts):
+            return "discovery read %s of %s hosts (%d asked)" % (summary.get("reached"), summary.get("hosts"), len(hosts))
         return None
     return None if rc == 0 and len([h for h in recap if h != "localhost"]) == len(hosts) else \
         "rc %d, %d of %d hosts in the recap" % (rc, len(recap), len(hosts))
