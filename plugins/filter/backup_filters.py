@@ -1,5 +1,6 @@
 # -*- coding: utf-8 -*-
-"""Filters of the backup roles and playbooks: restore verification summaries and job status checks.
+"""Filters of the backup roles and playbooks: restore verification summaries, job status checks and the
+archive_command rule of the kingbase_backup role's inputs.
 
 Pure functions; unit-tested in tests/unit/test_backup_filters.py.
 """
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import shlex
 
 GIB = 1024 ** 3
 MIB = 1024 ** 2
@@ -341,6 +343,29 @@ def backup_status_problems(records, now, max_age_hours, rights=None, archiving=N
     return [backup_problem_line(f) for f in backup_status_findings(records, now, max_age_hours, rights, archiving)]
 
 
+def sysrman_archive_push(command, config, stanza):
+    """Does an archive_command run sys_rman archive-push with this configuration file and stanza? Both option
+    forms count: --config=<file> (this project's) and --config <file> (the vendor's sys_backup.sh, K37), the same
+    for --stanza; quotes and a trailing shell comment (the lab's '# pgbackrest') are read as the shell would."""
+    try:
+        lexer = shlex.shlex(command or "", posix=True, punctuation_chars=";&|<>")
+        lexer.whitespace_split = True
+        words = list(lexer)
+    except ValueError:
+        return False
+    found = {}
+    for i, word in enumerate(words):
+        for option in ("config", "stanza"):
+            flag = "--" + option
+            if word.startswith(flag + "="):
+                found.setdefault(option, word[len(flag) + 1:])
+            elif word == flag and i + 1 < len(words):
+                found.setdefault(option, words[i + 1])
+    runs_sysrman = any(w.rsplit("/", 1)[-1] == "sys_rman" for w in words)
+    return (runs_sysrman and "archive-push" in words and found.get("config") == config
+            and found.get("stanza") == stanza)
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -353,4 +378,5 @@ class FilterModule(object):
             "backup_restore_time": summary_restore_time,
             "backup_status_problems": backup_status_problems,
             "backup_problem_line": backup_problem_line,
+            "sysrman_archive_push": sysrman_archive_push,
         }

@@ -236,3 +236,21 @@ def test_an_archived_summary_is_judged_again_with_the_inspection_threshold():
     assert bf.summary_restore_time(legacy, 256)["status"] == "unknown"
     with pytest.raises(ValueError, match="inspection_report_restore_min_sample_mib=0 is not allowed"):
         bf.summary_restore_time(s, 0)
+
+
+def test_sysrman_archive_push_accepts_both_config_forms():
+    conf, stanza = "/etc/sys_rman/sys_rman.conf", "city_a"
+    ours = "/opt/bin/sys_rman --config=/etc/sys_rman/sys_rman.conf --stanza=city_a archive-push %p"
+    assert bf.sysrman_archive_push(ours, conf, stanza)
+    # The lab's trailing comment (pgBackRest's check wants the word) is the shell's business.
+    assert bf.sysrman_archive_push(ours + " # pgbackrest", conf, stanza)
+    # The vendor sys_backup.sh writes --config <file> (K37); options in another order count too.
+    assert bf.sysrman_archive_push("/home/kingbase/cluster/kingbase/bin/sys_rman --config /etc/sys_rman/sys_rman.conf "
+                                   "--stanza city_a archive-push %p", conf, stanza)
+    assert bf.sysrman_archive_push("sys_rman --stanza=city_a --config '/etc/sys_rman/sys_rman.conf' archive-push %p",
+                                   conf, stanza)
+    for bad in ["", "exit 0", ours.replace("city_a", "city_b"), ours.replace("archive-push", "archive-get"),
+                ours.replace("/etc/sys_rman/sys_rman.conf", "/etc/sys_rman/other.conf"),
+                "pgbackrest --config=/etc/sys_rman/sys_rman.conf --stanza=city_a archive-push %p",
+                "sys_rman --config '/etc/sys_rman/sys_rman.conf --stanza=city_a archive-push %p"]:
+        assert not bf.sysrman_archive_push(bad, conf, stanza), bad

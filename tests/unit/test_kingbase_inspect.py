@@ -1,6 +1,7 @@
 """kingbase_inspect: parsing of real ksql / repmgr / crontab output, the judging of every finding code, and
 collect() against a fake AnsibleModule that answers each command with a fixture."""
 import ast
+import datetime
 import os
 import re
 
@@ -37,6 +38,25 @@ ARCHIVER_FAILING = "812\t6\t000000010000000000000330\t1795710000\t00000001000000
 ARCHIVER_RECOVERED = "813\t6\t000000010000000000000331\t1795716000\t000000010000000000000331\t1795715055\n"
 DATABASES = "esrep\t7897607\nhuaian\t16351231\nkingbase\t7561731\ntest\t7724391\n"
 LICENSE_OK = "351\n"
+# sys_file_settings joined with sys_settings (build_queries' file_settings) and the settings query: the shape
+# captured from PostgreSQL 15's pg_file_settings / pg_settings (the lab stand-in's views), paths of a
+# role-installed node: one kingbase.conf, every parameter once.
+KCONF = "/opt/Kingbase/ES/V8/data/kingbase.conf"
+ARCHIVE_CMD = BIN + "/sys_rman --config=/etc/sys_rman/sys_rman.conf --stanza=city_a archive-push %p"
+FILE_SETTINGS_OK = (
+    "1\tport\t{k}\t12\t54321\tt\t\\N\t54321\t\\N\tpostmaster\tconfiguration file\t{k}\t12\tf\n"
+    "2\tmax_wal_size\t{k}\t18\t4GB\tt\t\\N\t4096\tMB\tsighup\tconfiguration file\t{k}\t18\tf\n"
+    "3\tarchive_mode\t{k}\t25\ton\tt\t\\N\ton\t\\N\tpostmaster\tconfiguration file\t{k}\t25\tf\n"
+    "4\tarchive_command\t{k}\t26\t{a}\tt\t\\N\t{a}\t\\N\tsighup\tconfiguration file\t{k}\t26\tf\n"
+).format(k=KCONF, a=ARCHIVE_CMD)
+SETTINGS_OK = (
+    "archive_command\t{a}\t\\N\tsighup\tconfiguration file\tf\n"
+    "archive_library\t\t\\N\tsighup\tdefault\tf\n"
+    "archive_mode\ton\t\\N\tpostmaster\tconfiguration file\tf\n"
+    "max_wal_size\t4096\tMB\tsighup\tconfiguration file\tf\n"
+    "wal_keep_size\t0\tMB\tsighup\tdefault\tf\n"
+    "wal_segment_size\t16777216\tB\tinternal\tdefault\tf\n"
+).format(a=ARCHIVE_CMD)
 
 REPMGR_TABLE_OK = """\
  ID | Name      | Role    | Status    | Upstream  | Location | Priority | Timeline | Connection string
@@ -171,9 +191,9 @@ def key_of(args):
     if name == "ksql":
         return [topic for topic, sql in QUERIES.items() if args[-1] == sql][0]
     if name == "repmgr":
-        assert args[1:] == ["-f", CONF, "cluster", "show"] + (["--csv"] if "--csv" in args else [])
+        assert args[1] == "-f" and args[3:] == ["cluster", "show"] + (["--csv"] if "--csv" in args else [])
         return "csv" if "--csv" in args else "table"
-    return {"sys_isready": "isready", "kingbase": "version", "crontab": "crontab"}[name]
+    return {"sys_isready": "isready", "kingbase": "version", "crontab": "crontab", "getcap": "getcap"}[name]
 
 
 class FakeModule:
@@ -183,7 +203,7 @@ class FakeModule:
         self.ran = []
 
     def get_bin_path(self, name, opt_dirs=None):
-        return None
+        return self.answers.get("bin:" + name)
 
     def run_command(self, args, environ_update=None):
         self.ran.append(args)
@@ -206,8 +226,10 @@ def healthy_primary(**over):
         "csv": (0, REPMGR_CSV_OK, ""),
         "table": (0, REPMGR_TABLE_OK, ""),
         "crontab": (0, CRONTAB_OK, ""),
+        "file_settings": (0, FILE_SETTINGS_OK, ""),
+        "settings": (0, SETTINGS_OK, ""),
     }
-    assert set(over) <= set(answers)
+    assert set(over) <= set(answers) | {"getcap", "bin:getcap"}
     answers.update(over)
     return answers
 
@@ -216,7 +238,9 @@ def make_params(tmp_path, **over):
     base = {"bin_dir": BIN, "data_dir": str(tmp_path), "wal_dir_name": "sys_wal", "host": "127.0.0.1", "port": 54321,
             "user": "system", "database": "test", "passfile": "/home/kingbase/.kbpass", "node_name": "city-kb01",
             "expected_standbys": ["city-kb02"], "repmgr_conf": CONF, "kbha_cron_pattern": "kbha -A daemon",
-            "sql_names": {}, "thresholds": {}, "deep": False, "horizon_days": 90, "timeout": 30}
+            "kbha_cron_policy": "required", "expected_overrides": [], "ping_path": "/bin/ping", "license_path": None,
+            "tools_conf_path": None, "sql_names": {}, "thresholds": {}, "deep": False, "horizon_days": 90,
+            "timeout": 30}
     base.update(over)
     return base
 
@@ -242,12 +266,21 @@ def proc_with(tmp_path, cmdlines):
 REPMGRD = {4242: [BIN + "/repmgrd", "-f", CONF, "--daemonize"]}
 
 
-def run(tmp_path, answers, ready=0, procs=None, **params):
+TODAY = datetime.date(2026, 12, 1)
+
+
+def run(tmp_path, answers, ready=0, procs=None, cron_d=None, wal_bytes=0, **params):
     wal_dir(tmp_path, ready)
+    if wal_bytes:  # a sparse segment: the size the WAL directory reports without the disk it would take
+        with open(str(tmp_path / "sys_wal" / "000000010000000000000332"), "wb") as handle:
+            handle.truncate(wal_bytes)
     module = FakeModule(make_params(tmp_path, **params), answers)
     th = kb.merge_thresholds(module.params["thresholds"])
+    if cron_d is None:
+        cron_d = tmp_path / "cron.d"
+        cron_d.mkdir(exist_ok=True)
     facts = mod.collect(module, mod.Reader(module), th, kb.merge_sql_names({}),
-                        proc=proc_with(tmp_path, REPMGRD if procs is None else procs))
+                        proc=proc_with(tmp_path, REPMGRD if procs is None else procs), cron_d=str(cron_d), today=TODAY)
     findings = kb.judge(facts, th, module.params["deep"], module.params["horizon_days"])
     return module, facts, findings, kb.metrics(facts)
 
@@ -266,7 +299,10 @@ def test_healthy_primary_has_no_findings_and_the_metrics(tmp_path):
                        "kb_repl_lag_bytes:city-kb02": 0, "kb_repl_lag_s:city-kb02": 0.000412, "kb_wal_ready": 0,
                        "kb_db_size_bytes:esrep": 7897607, "kb_db_size_bytes:huaian": 16351231,
                        "kb_db_size_bytes:kingbase": 7561731, "kb_db_size_bytes:test": 7724391,
-                       "kb_license_days": 351, "kb_uptime_s": 86415}
+                       "kb_license_days": 351, "kb_uptime_s": 86415, "kb_wal_bytes": 1024,
+                       "kb_wal_retention_factor": 0.0}
+    # repmgr reads the node's repmgr.conf.
+    assert [a[:3] for a in module.ran if a[0].endswith("/repmgr")] == [[BIN + "/repmgr", "-f", CONF]] * 2
     # ksql runs as the superuser with the password file, never with a password on the command line.
     ksql = [a for a in module.ran if a[0].endswith("/ksql")]
     assert ksql and all("-U" in a and "system" in a for a in ksql)
