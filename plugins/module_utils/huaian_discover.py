@@ -13,10 +13,11 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
 import os
 import re
-import shlex
 
+from ansible.module_utils.huaian_inspect_kingbase import parse_archive_command, parse_license_file
 from ansible.module_utils.huaian_baseline import (
     DEFAULT_REDACT_EXEMPT, DEFAULT_REDACT_KEYS, DEFAULT_REDACT_VALUES, compile_patterns, mask_text, parse_kv, redact)
 
@@ -366,15 +367,12 @@ def parse_ini(text):
 
 def archive_tool(command):
     """A sys_rman archive_command -> {tool, config, stanza} (both '--config=<file>' and '--config <file>',
-    K37), or {} when the command is not a sys_rman/pgBackRest push."""
-    try:
-        words = shlex.split(command or "")
-    except ValueError:
-        words = (command or "").split()
-    tool = next((w for w in words if basename(w) in ("sys_rman", "pgbackrest")), None)
-    if not tool:
+    K37; the parsing is the inspection's, huaian_inspect_kingbase.parse_archive_command), or {} when the
+    command is not a sys_rman/pgBackRest push."""
+    parsed = parse_archive_command(command or "")
+    if parsed.get("tool") not in ("sys_rman", "pgbackrest"):
         return {}
-    return {"tool": tool, "config": argv_option(words, None, "--config"), "stanza": argv_option(words, None, "--stanza")}
+    return parsed
 
 
 def parse_repmgr_conf(text):
@@ -382,12 +380,10 @@ def parse_repmgr_conf(text):
     return redact_dict(parse_kv(text))
 
 
-def parse_licence(text):
-    """license.dat (the vendor's plain text, K30/K44; '字段: 值', '字段：值' or 'KEY=value' lines) ->
-    {fields: {name: value}, kind: permanent|trial|dated|unknown, valid_days: int or None}.
-
-    '有效期间 0' is a permanent licence; a positive number is days from the production date; a trial
-    licence reads 官方网站试用授权. The lab's greenfield stand-in writes EXPIRE_DATE= (docs/lab.md)."""
+def parse_licence(text, today=None):
+    """license.dat (K30/K44) -> {fields: {name: value} (redacted, for the record), kind: permanent | trial |
+    dated | unknown, valid_days, expiry_date}. The kind is judged as the inspection judges it
+    (huaian_inspect_kingbase.parse_license_file: '有效期间 0' permanent, 官方网站试用授权 trial)."""
     fields = {}
     for raw in (text or "").splitlines():
         line = raw.strip()
@@ -396,19 +392,9 @@ def parse_licence(text):
         match = re.match(r"^([^:：=]+?)\s*[:：=]\s*(.*)$", line)
         if match:
             fields[match.group(1).strip()] = match.group(2).strip()
-    period = fields.get("有效期间", fields.get("有效期", None))
-    days = _int(re.sub(r"[^0-9-]", "", period)) if period is not None else None
-    joined = " ".join(list(fields.values()) + [text or ""])
-    if "试用" in joined:
-        kind = "trial"
-    elif period is not None and days == 0:
-        kind = "permanent"
-    elif days is not None or "EXPIRE_DATE" in fields:
-        kind = "dated"
-    else:
-        kind = "unknown"
-    safe = dict((k, v) for k, v in redact_dict(fields).items())
-    return {"fields": safe, "kind": kind, "valid_days": days}
+    judged = parse_license_file(text or "", today or datetime.date.today())
+    return {"fields": redact_dict(fields), "kind": judged["kind"] or "unknown", "valid_days": judged["valid_days"],
+            "expiry_date": judged["expiry_date"]}
 
 
 def kingbase_bin_dir(postmaster, unit_exec, kbha, has_tools):

@@ -159,7 +159,7 @@ def test_preload_list_and_archive_tool_both_config_forms():
     assert hd.preload_list("") == []
     space = hd.archive_tool("/b/sys_rman --config /r/sys_rman.conf --stanza=kingbase archive-push %p")
     equals = hd.archive_tool("/b/sys_rman --config=/r/sys_rman.conf --stanza=kingbase archive-push %p")
-    assert space == equals == {"tool": "/b/sys_rman", "config": "/r/sys_rman.conf", "stanza": "kingbase"}
+    assert space == equals == {"tool": "sys_rman", "config": "/r/sys_rman.conf", "stanza": "kingbase"}
     assert hd.archive_tool("exit 0") == {}
 
 
