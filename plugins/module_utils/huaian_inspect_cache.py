@@ -267,6 +267,81 @@ def gather_sentinel(host, port, password, master_name, timeout=3.0, connect=Redi
     return sen
 
 
+# --- read-only queries (module cache_query: the checks' reads, no redis-cli) -----------------------
+
+# Commands cache_query may send: reads only. SENTINEL and CLUSTER are allowed with these subcommands only.
+READ_COMMANDS = ("PING", "INFO", "ROLE", "DBSIZE", "CONFIG GET", "CLUSTER INFO", "CLUSTER NODES",
+                 "SENTINEL GET-MASTER-ADDR-BY-NAME", "SENTINEL MASTER", "SENTINEL MASTERS", "SENTINEL REPLICAS",
+                 "SENTINEL SLAVES", "SENTINEL SENTINELS", "SENTINEL CKQUORUM")
+
+
+def read_only_command(args):
+    """The allow-list name of a command (e.g. 'CONFIG GET'), or None when it is not a read."""
+    if not args:
+        return None
+    words = [str(a).upper() for a in args[:2]]
+    for name in (" ".join(words), words[0]):
+        if name in READ_COMMANDS:
+            return name
+    return None
+
+
+def reply_lines(reply):
+    """A reply as redis-cli prints it to a pipe: a bulk or status string line by line, an integer as digits,
+    an array element by element (nested arrays flattened), nil as nothing, an error reply as its text."""
+    if reply is None:
+        return []
+    if isinstance(reply, RespError):
+        return [str(reply)]
+    if isinstance(reply, list):
+        out = []
+        for item in reply:
+            out.extend(reply_lines(item))
+        return out
+    return str(reply).splitlines()
+
+
+def query(host, port, password, commands, authenticate=True, timeout=3.0, connect=RedisConnection):
+    """Run read-only commands on one connection (authenticated first unless authenticate is false).
+
+    Returns {connected, error, replies: [{command, ok, error, lines}]}. Never raises for an unreachable or
+    refusing server (connected false, or every reply an error); the password never enters the result."""
+    result = {"connected": False, "error": None, "replies": []}
+    conn = None
+    failure = None
+    try:
+        conn = connect(host, port, timeout)
+        result["connected"] = True
+        if authenticate and password:
+            try:
+                conn.call("AUTH", password)
+            except RespError as exc:
+                if not _no_password_set(exc):
+                    failure = str(exc)
+        for args in commands:
+            entry = {"command": " ".join(str(a) for a in args), "ok": False, "error": failure, "lines": []}
+            result["replies"].append(entry)
+            if failure is not None:  # AUTH refused: every command would be refused too
+                entry["lines"] = [failure]
+                continue
+            try:
+                entry["lines"] = reply_lines(conn.call(*args))
+                entry["ok"] = True
+            except RespError as exc:
+                entry["error"] = str(exc)
+                entry["lines"] = [str(exc)]
+    except (EOFError, ValueError, OSError, socket.error) as exc:
+        failure = _error_text(exc)
+        for args in commands[len(result["replies"]):]:
+            result["replies"].append({"command": " ".join(str(a) for a in args), "ok": False, "error": failure,
+                                      "lines": []})
+    finally:
+        if conn is not None:
+            conn.close()
+    result["error"] = failure
+    return result
+
+
 # --- judging --------------------------------------------------------------------------------------
 
 def metrics_of(facts):

@@ -104,7 +104,7 @@ def test_broken_inventory_fails_with_every_problem_listed():
                          capture_output=True, text=True)
     assert res.returncode != 0
     messages = failure_messages(res)
-    assert messages[0] == "9 inventory problem(s), nothing was changed:"
+    assert messages[0] == "11 inventory problem(s), nothing was changed:"
     assert sorted(messages[1:]) == sorted([
         "hzq-kb01: ansible_host = '10.1.20.11': duplicate address, also used by hzq-kb02; "
         "allowed: an address no other host uses",
@@ -123,6 +123,11 @@ def test_broken_inventory_fails_with_every_problem_listed():
         "(hzq-kb01, hzq-kb02); allowed: exactly one primary per cluster",
         "hzq-kb01: kingbase_node_role = 'primary': 0 standby in kingbase_cluster_name hongze "
         "(hzq-kb01, hzq-kb02); allowed: at least 1 standby per cluster",
+        "hzq-bes01: adoption_modes.bes = 'managed' (tests/fixtures/inventories/broken/hosts.yml:16): managing a "
+        "component the inventory observes is a recorded change, and adoption_changes.bes is not set; allowed: "
+        "adoption_changes.bes: <the change id, e.g. CR-2026-0142> beside it, after reviewing the discovery",
+        "hzq-kb02: adoption_modes.kingbase = 'manage' (tests/fixtures/inventories/broken/hosts.yml:29): not a mode; "
+        "allowed: observe or managed",
     ])
 
 
