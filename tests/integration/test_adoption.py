@@ -18,8 +18,9 @@ from test_change_control import PLAYBOOKS, ROLES, Walker, first_validate_import,
 pytestmark = pytest.mark.integration
 COMPONENTS = yaml.safe_load((PLAYBOOKS / "vars" / "adoption.yml").read_text())["adoption_components"]
 COMPONENT_OF_ROLE = {role: name for name, spec in COMPONENTS.items() for role in spec["roles"]}
-# Roles that change no managed host: they run on the controller (validation, reports, probes from there).
-CONTROLLER_ROLES = {"inventory_validate", "change_control", "adoption", "inspection_report", "service_probe"}
+# Roles that change no managed host: they run on the controller (validation, reports, probes from there), or
+# only read the hosts (discovery).
+CONTROLLER_ROLES = {"inventory_validate", "change_control", "adoption", "inspection_report", "service_probe", "discovery"}
 OBSERVE = "tests/fixtures/inventories/observe"
 VALIDATE_PLAY = "Validate the inventory and the run's inputs"
 GUARD_TASK = "adoption : Refuse to change what the inventory only observes (every refusal is listed)"
