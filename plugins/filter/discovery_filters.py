@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import yaml
 
@@ -200,13 +201,32 @@ def discovery_host_facts(hostvars, hosts):
                 if hostvars[h].get("discovery_read") and isinstance(hostvars[h].get("discovery_facts"), dict))
 
 
+def _previous(path):
+    """The discovery_facts of an existing facts file, or None."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError):
+        return None
+    return data.get("discovery_facts") if isinstance(data, dict) else None
+
+
 def discovery_fact_files(hostvars, hosts):
-    """report_files entries writing each read host's discovered-facts file (absolute dest in its inventory)."""
+    """report_files entries writing each read host's discovered-facts file (absolute dest in its inventory).
+
+    The file already there is the previous record: while the host's facts are unchanged its read_at is kept,
+    so the content is identical and nothing is rewritten (read from the file itself, so this holds wherever
+    discovery_facts_file points)."""
     out = []
     for host, facts in sorted(discovery_host_facts(hostvars, hosts).items()):
-        body = yaml.safe_dump({"discovery_facts": facts}, allow_unicode=True, default_flow_style=False,
+        path = hostvars[host]["discovery_facts_path"]
+        # Through JSON: Ansible's own string types (unsafe text) become plain ones safe_dump can write.
+        plain = json.loads(json.dumps(facts))
+        body = dict((k, v) for k, v in plain.items() if k not in ("schema", "read_at", "read_by"))
+        record = discovery_record(body, _previous(path), plain.get("read_at", ""), plain.get("read_by", "playbooks/discover.yml"))
+        text = yaml.safe_dump({"discovery_facts": record}, allow_unicode=True, default_flow_style=False,
                               sort_keys=True, width=120)
-        out.append({"dest": hostvars[host]["discovery_facts_path"], "content": "---\n" + FACTS_HEADER + body})
+        out.append({"dest": path, "content": "---\n" + FACTS_HEADER + text})
     return out
 
 

@@ -200,7 +200,7 @@ def _hex_ipv6(text):
 
 
 def parse_net_listeners(text):
-    """/proc/net/tcp or tcp6 -> {inode: {address, port}} of LISTEN sockets."""
+    """/proc/net/tcp or tcp6 -> {inode: {address, port, uid}} of LISTEN sockets."""
     out = {}
     for line in (text or "").splitlines()[1:]:
         fields = line.split()
@@ -209,7 +209,7 @@ def parse_net_listeners(text):
         address, _, port = fields[1].partition(":")
         try:
             host = _hex_ipv6(address) if len(address) == 32 else _hex_ipv4(address)
-            out[fields[9]] = {"address": host, "port": int(port, 16)}
+            out[fields[9]] = {"address": host, "port": int(port, 16), "uid": int(fields[7])}
         except ValueError:
             continue
     return out
@@ -222,7 +222,7 @@ def exposed(address):
 
 def listeners_of(socket_inodes, listeners):
     """The LISTEN sockets among a process's socket inodes, sorted by port then address."""
-    found = [dict(listeners[i]) for i in socket_inodes if i in listeners]
+    found = [dict((k, v) for k, v in listeners[i].items() if k != "uid") for i in socket_inodes if i in listeners]
     for entry in found:
         entry["exposed"] = exposed(entry["address"])
     seen, out = set(), []
@@ -232,6 +232,12 @@ def listeners_of(socket_inodes, listeners):
             seen.add(key)
             out.append(entry)
     return out
+
+
+def listeners_by_uid(listeners, uid):
+    """The LISTEN sockets a user owns, for a process whose descriptors cannot be read (a container without
+    CAP_SYS_PTRACE: root there cannot read another user's /proc/<pid>/fd)."""
+    return listeners_of([i for i, e in listeners.items() if e.get("uid") == uid], listeners)
 
 
 # --- Cron --------------------------------------------------------------------------------------------------
@@ -420,17 +426,27 @@ def kingbase_bin_dir(postmaster, unit_exec, kbha, has_tools):
     return (candidates[0] if candidates else (None, "not found"))
 
 
-def control_chain(unit, kbha, cron_unit_names=("cron.service", "crond.service")):
-    """How the database is kept running (K41): systemd (its own unit), kbha (started from cron), or manual.
+def control_chain(unit, unit_runs_db, kbha):
+    """How the database is kept running (K41): systemd (a unit of its own runs it), kbha (started from cron),
+    or manual (sys_monitor.sh or sys_ctl from a login, K41's deliberate manual recovery).
 
-    The server's cgroup says who started it: a service other than cron's is systemd's; cron's (kbha
-    starts the server from the crontab) or none with an active kbha entry is kbha's."""
+    The server's cgroup names the unit that started it; it counts as the database's own only when that unit
+    runs the database's tools (unit_runs_db): a server started from an SSH login sits in ssh.service's or a
+    session's cgroup, one kbha started in cron's."""
     active_kbha = [e for e in kbha if e["active"]]
-    if unit and unit.endswith(".service") and unit not in cron_unit_names:
-        return {"kind": "systemd", "unit": unit, "kbha_cron": "active" if active_kbha else ("commented" if kbha else "absent")}
+    cron = "active" if active_kbha else ("commented" if kbha else "absent")
+    if unit and unit_runs_db:
+        return {"kind": "systemd", "unit": unit, "kbha_cron": cron}
     if active_kbha:
-        return {"kind": "kbha", "unit": unit or None, "kbha_cron": "active"}
-    return {"kind": "manual", "unit": unit or None, "kbha_cron": "commented" if kbha else "absent"}
+        return {"kind": "kbha", "unit": unit or None, "kbha_cron": cron}
+    return {"kind": "manual", "unit": unit or None, "kbha_cron": cron}
+
+
+def unit_runs_database(program, args, tool_names=("sys_ctl", "kingbase", "sys_monitor.sh", "kbha")):
+    """Whether a unit's ExecStart runs the database: its program (or, for a shell wrapper, an argument) is one
+    of the Kingbase start tools."""
+    words = [program or ""] + list(args or [])
+    return any(basename(w.strip("'\"")) in tool_names for w in words)
 
 
 def vip_state(virtual_ip, addresses):

@@ -103,10 +103,10 @@ import sys
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.huaian_discover import (
     INITDB_SETTINGS, SETTINGS, archive_tool, argv_option, argv_settings, bes_layout, cgroup_unit, classify,
-    control_chain, cron_matching, exec_start, file_settings_analysis, kbha_entries, kingbase_bin_dir, listeners_of,
+    control_chain, cron_matching, unit_runs_database, exec_start, file_settings_analysis, kbha_entries, kingbase_bin_dir, listeners_of,
     mount_of, parse_cmdline, parse_cron, parse_ini, parse_ip_addresses, parse_licence, parse_net_listeners,
-    parse_os_release, parse_redis_conf_role, parse_redis_version, parse_repmgr_conf, parse_running_units,
-    parse_server_config, parse_sql_rows, parse_status, preload_list, redact_dict, redact_text, redact_value,
+    parse_os_release, exposed, parse_redis_conf_role, parse_redis_version, parse_repmgr_conf, parse_running_units,
+    parse_server_config, parse_sql_rows, parse_status, preload_list, listeners_by_uid, redact_dict, redact_text, redact_value,
     selinux_state, unit_matches, vip_state)
 from ansible.module_utils.huaian_inspect_host import parse_proc_mounts, select_mounts, usage_from_statvfs
 
@@ -188,6 +188,7 @@ def processes(host):
 
 
 def socket_map(host):
+    """({pid: [listeners]} from the processes' descriptors, {inode: listener} of every LISTEN socket)."""
     listeners = {}
     for name in ("/proc/net/tcp", "/proc/net/tcp6"):
         listeners.update(parse_net_listeners(host.read(name) or ""))
@@ -209,7 +210,14 @@ def socket_map(host):
         found = listeners_of(inodes, listeners)
         if found:
             by_pid[int(entry)] = found
-    return by_pid
+    return by_pid, listeners
+
+
+def process_listeners(proc, listeners_by_pid, listeners):
+    """A process's listeners: from its descriptors, else (unreadable) those its user owns."""
+    if proc["pid"] in listeners_by_pid:
+        return listeners_by_pid[proc["pid"]]
+    return listeners_by_uid(listeners, proc.get("uid"))
 
 
 def with_unit(proc):
@@ -246,12 +254,13 @@ def all_cron(host, users):
     return entries
 
 
-def host_facts(host, params, units, listeners_by_pid, procs_by_pid):
+def host_facts(host, params, units, listeners_by_pid, all_listeners, procs_by_pid):
     os_release = parse_os_release(host.read("/etc/os-release") or host.read("/usr/lib/os-release") or "")
     mounts = select_mounts(parse_proc_mounts(host.read("/proc/mounts") or ""), REAL_FS,
                            ["/proc*", "/sys*", "/dev*", "/run*", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf", "/var/lib/containers/*", "/mnt/sandboxing*"])
     out_mounts = []
-    for entry in mounts:
+    # A file bind-mounted into a container (an SSH key, /etc/hosts) is no filesystem to report.
+    for entry in [m for m in mounts if os.path.isdir(m["mount"])]:
         item = {"mount": entry["mount"], "device": entry["device"], "fstype": entry["fstype"], "readonly": entry["readonly"]}
         try:
             st = os.statvfs(entry["mount"])
@@ -268,21 +277,28 @@ def host_facts(host, params, units, listeners_by_pid, procs_by_pid):
     if params["kysec_status_command"] and host.module.get_bin_path(params["kysec_status_command"][0]):
         rc, out, err = host.run(list(params["kysec_status_command"]))
         kysec = (out or err).strip().splitlines()[0][:200] if (out or err).strip() else "rc %d" % rc
-    listeners = []
+    listeners, attributed = [], set()
     for pid, found in sorted(listeners_by_pid.items()):
         proc = procs_by_pid.get(pid, {})
         for entry in found:
             item = dict(entry)
             item.update({"process": os.path.basename((proc.get("argv") or [""])[0].split()[0]) if proc.get("argv") else "",
                          "user": proc.get("user")})
+            attributed.add((item["address"], item["port"]))
             listeners.append(item)
+    # Sockets of processes whose descriptors root cannot read here: their owner, from the socket table.
+    for entry in all_listeners.values():
+        if (entry["address"], entry["port"]) not in attributed:
+            attributed.add((entry["address"], entry["port"]))
+            listeners.append({"address": entry["address"], "port": entry["port"], "exposed": exposed(entry["address"]),
+                              "process": None, "user": user_name(entry["uid"])})
     listeners.sort(key=lambda e: (e["port"], e["address"]))
     return {"hostname": platform.node(), "os": os_release, "kernel": platform.release(), "arch": platform.machine(),
             "python": "%d.%d.%d" % sys.version_info[:3], "firewalld": firewalld, "selinux": selinux, "kysec": kysec,
             "mounts": out_mounts, "services": units, "listeners": listeners}
 
 
-def kingbase_facts(host, params, classes, listeners_by_pid, cron, mounts, addresses):
+def kingbase_facts(host, params, classes, listeners_by_pid, all_listeners, procs_by_pid, cron, mounts, addresses):
     out = {"present": False}
     postmasters = [with_unit(p) for p in classes["kingbase"]]
     if not postmasters:
@@ -301,36 +317,37 @@ def kingbase_facts(host, params, classes, listeners_by_pid, cron, mounts, addres
     bin_dir, bin_source = kingbase_bin_dir(pm, unit_prog[0] if unit_prog else None, kbha,
                                            lambda d: all(os.path.exists(os.path.join(d, n)) for n in names))
     out.update({"bin_dir": bin_dir, "bin_dir_source": bin_source, "kb_home": os.path.dirname(bin_dir) if bin_dir else None,
-                "control": control_chain(pm["unit"], kbha),
+                "control": control_chain(pm["unit"], bool(unit_prog) and unit_runs_database(*unit_prog), kbha),
                 "kbha_cron": [dict((k, e[k]) for k in ("source", "schedule", "command", "active", "repmgr_conf")) for e in kbha],
-                "listeners": listeners_by_pid.get(pm["pid"], [])})
+                "listeners": process_listeners(pm, listeners_by_pid, all_listeners)})
     # The database's own view: settings and the file that set each.
     names_map = dict(SQL_NAMES)
     names_map.update(params["kingbase_sql_names"] or {})
-    sql = ("select 's', name, replace(coalesce(setting, ''), E'\\n', ' '), coalesce(sourcefile, ''), "
-           "coalesce(sourceline::text, ''), '', '', '0' from {settings} where name in ({wanted}) "
-           "union all select 'f', name, replace(coalesce(setting, ''), E'\\n', ' '), coalesce(sourcefile, ''), "
-           "coalesce(sourceline::text, ''), case when applied then 't' else 'f' end, coalesce(error, ''), seqno::text "
-           "from {file_settings} "
-           "union all select 'r', 'in_recovery', case when {is_in_recovery}() then 't' else 'f' end, '', '', '', '', '0'"
-           ).format(wanted=", ".join("'%s'" % n for n in SETTINGS), **names_map)
+    # Two queries: a site whose catalog lacks sys_file_settings (or names it otherwise) still gets its settings.
+    settings_sql = ("select 's', name, replace(coalesce(setting, ''), E'\\n', ' '), coalesce(sourcefile, ''), "
+                    "coalesce(sourceline::text, ''), '', '', '0' from {settings} where name in ({wanted}) "
+                    "union all select 'r', 'in_recovery', case when {is_in_recovery}() then 't' else 'f' end, '', '', '', '', '0'"
+                    ).format(wanted=", ".join("'%s'" % n for n in SETTINGS), **names_map)
+    files_sql = ("select 'f', name, replace(coalesce(setting, ''), E'\\n', ' '), coalesce(sourcefile, ''), "
+                 "coalesce(sourceline::text, ''), case when applied then 't' else 'f' end, coalesce(error, ''), seqno::text "
+                 "from {file_settings}").format(**names_map)
+    rows = []
     if bin_dir:
         port = None
         for entry in out["listeners"]:
             port = entry["port"]
             break
         port = port or argv_opts.get("port") or 54321
-        rc, stdout, err = host.run([os.path.join(bin_dir, "ksql"), "-X", "-q", "-A", "-t", "-F", SEP, "-v", "ON_ERROR_STOP=1",
-                                    "-h", params["kingbase_host"], "-p", str(port), "-U", params["kingbase_user"],
-                                    "-d", params["kingbase_database"], "-c", sql], user=pm["user"])
-        if rc != 0:
-            errors.append("ksql: %s" % ((err or stdout).strip().splitlines() or ["rc %d" % rc])[0][:300])
-            rows = []
-        else:
-            rows = parse_sql_rows(stdout)
+        for sql in (settings_sql, files_sql):
+            rc, stdout, err = host.run([os.path.join(bin_dir, "ksql"), "-X", "-q", "-A", "-t", "-F", SEP, "-v", "ON_ERROR_STOP=1",
+                                        "-h", params["kingbase_host"], "-p", str(port), "-U", params["kingbase_user"],
+                                        "-d", params["kingbase_database"], "-c", sql], user=pm["user"])
+            if rc != 0:
+                errors.append("ksql: %s" % ((err or stdout).strip().splitlines() or ["rc %d" % rc])[0][:300])
+            else:
+                rows.extend(parse_sql_rows(stdout))
     else:
         errors.append("no directory holding %s found for the running server" % ", ".join(names))
-        rows = []
     settings, file_rows, in_recovery = {}, [], None
     for row in rows:
         row = row + [""] * (8 - len(row))
@@ -366,8 +383,15 @@ def kingbase_facts(host, params, classes, listeners_by_pid, cron, mounts, addres
         repmgr["keys"] = parse_repmgr_conf(host.read(repmgr_conf) or "")
     out["repmgr"] = repmgr
     out["vip"] = vip_state(repmgr["keys"].get("virtual_ip"), addresses)
-    out["securecmdd"] = [{"pid": p["pid"], "user": p["user"], "listeners": listeners_by_pid.get(p["pid"], [])}
-                         for p in classes["securecmdd"]]
+    # sys_securecmdd (K42, port 8890): by its program name, or by the unit of a process listening (a site's
+    # build may run it under another name).
+    secure = list(classes["securecmdd"])
+    for pid in listeners_by_pid:
+        proc = procs_by_pid.get(pid)
+        if proc is not None and proc not in secure and "securecmdd" in with_unit(proc).get("unit", ""):
+            secure.append(proc)
+    out["securecmdd"] = [{"user": p["user"], "unit": with_unit(p)["unit"] or None,
+                          "listeners": listeners_by_pid.get(p["pid"], [])} for p in secure]
     words = [w for w in (bin_dir, out["kb_home"], "kbha", "sys_rman", "sys_backup", "repmgr", "kingbase") if w]
     out["cron"] = [dict((k, e[k]) for k in ("source", "user", "schedule", "command", "active")) for e in cron_matching(cron, words)]
     # Backups: the sys_rman configuration archive_command names (K37), the operator's sys_backup.conf (K26).
@@ -412,7 +436,7 @@ def kingbase_facts(host, params, classes, listeners_by_pid, cron, mounts, addres
     return out
 
 
-def bes_facts(host, params, classes, listeners_by_pid):
+def bes_facts(host, params, classes, listeners_by_pid, all_listeners):
     instances = []
     for proc in classes["java"]:
         home, instance = bes_layout(proc["argv"], params["bes_home_properties"], params["bes_instance_properties"])
@@ -427,7 +451,7 @@ def bes_facts(host, params, classes, listeners_by_pid):
                     configs.append(path)
                     if rel.endswith("server.config") and not parsed:
                         parsed = parse_server_config(host.read(path) or "")
-        listeners = listeners_by_pid.get(proc["pid"], [])
+        listeners = process_listeners(proc, listeners_by_pid, all_listeners)
         props = dict((a[2:].split("=", 1)[0], a[2:].split("=", 1)[1]) for a in proc["argv"] if a.startswith("-D") and "=" in a)
         jmx_port = parsed.get("jmx_port") or (int(props["com.sun.management.jmxremote.port"])
                                               if props.get("com.sun.management.jmxremote.port", "").isdigit() else None)
@@ -447,7 +471,7 @@ def bes_facts(host, params, classes, listeners_by_pid):
     return {"present": bool(instances), "instances": instances}
 
 
-def redis_facts(host, classes, listeners_by_pid):
+def redis_facts(host, classes, listeners_by_pid, all_listeners):
     out = []
     versions = {}
     for kind in ("redis", "sentinel"):
@@ -463,11 +487,16 @@ def redis_facts(host, classes, listeners_by_pid):
                 conf = next((a for a in (prog[1] if prog else []) if a.endswith(".conf")), None)
             conf = conf or next((a for a in proc["argv"][1:] if a.endswith(".conf")), None)
             item = {"kind": kind, "pid": proc["pid"], "user": proc["user"], "version": versions.get(exe), "unit": proc["unit"] or None,
-                    "config": conf, "listeners": listeners_by_pid.get(proc["pid"], [])}
-            if kind == "redis" and conf:
+                    "config": conf, "listeners": process_listeners(proc, listeners_by_pid, all_listeners)}
+            if conf:
                 text = host.read(conf)
                 if text is not None:
-                    item.update(parse_redis_conf_role(text))
+                    conf_facts = parse_redis_conf_role(text)
+                    if kind == "redis":
+                        item.update(conf_facts)
+                    # Listeners found through the user (descriptors unreadable) narrowed to the configured port.
+                    if proc["pid"] not in listeners_by_pid and conf_facts["port"]:
+                        item["listeners"] = [e for e in item["listeners"] if e["port"] == conf_facts["port"]]
             out.append(item)
     return {"present": bool(out), "servers": out}
 
@@ -497,21 +526,21 @@ def main():
     procs = processes(host)
     procs_by_pid = dict((p["pid"], p) for p in procs)
     classes = classify(procs)
-    listeners_by_pid = socket_map(host)
+    listeners_by_pid, all_listeners = socket_map(host)
     rc, stdout, _ = host.run(["systemctl", "list-units", "--type=service", "--state=running", "--no-legend", "--plain"])
     units = parse_running_units(stdout) if rc == 0 else []
     rc, stdout, _ = host.run(["ip", "-o", "addr", "show"])
     addresses = parse_ip_addresses(stdout) if rc == 0 else []
-    hostf = host_facts(host, params, units, listeners_by_pid, procs_by_pid)
+    hostf = host_facts(host, params, units, listeners_by_pid, all_listeners, procs_by_pid)
     users = ["root"] + [p["user"] for p in classes["kingbase"]] + ["kingbase"]
     cron = all_cron(host, users)
     facts = {"host": hostf}
     try:
-        facts["kingbase"] = kingbase_facts(host, params, classes, listeners_by_pid, cron, hostf["mounts"], addresses)
+        facts["kingbase"] = kingbase_facts(host, params, classes, listeners_by_pid, all_listeners, procs_by_pid, cron, hostf["mounts"], addresses)
     except Exception as exc:  # one component's failure is reported, the others are still read
         facts["kingbase"] = {"present": None, "errors": ["discovery failed: %s" % exc]}
-    facts["bes"] = bes_facts(host, params, classes, listeners_by_pid)
-    facts["cache"] = redis_facts(host, classes, listeners_by_pid)
+    facts["bes"] = bes_facts(host, params, classes, listeners_by_pid, all_listeners)
+    facts["cache"] = redis_facts(host, classes, listeners_by_pid, all_listeners)
     preview_units = unit_matches(units, params["preview_unit_patterns"])
     facts["preview"] = {"present": bool(preview_units), "units": preview_units}
     facts["sources"] = sorted(set(host.sources))

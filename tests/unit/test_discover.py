@@ -66,12 +66,14 @@ TCP6 = """  sl  local_address                         remote_address            
 def test_listeners_with_exposure():
     listeners = hd.parse_net_listeners(TCP)
     listeners.update(hd.parse_net_listeners(TCP6))
-    assert listeners["5551"] == {"address": "0.0.0.0", "port": 54321}
-    assert listeners["5552"] == {"address": "127.0.0.1", "port": 6666}
+    assert listeners["5551"] == {"address": "0.0.0.0", "port": 54321, "uid": 1000}
+    assert listeners["5552"] == {"address": "127.0.0.1", "port": 6666, "uid": 1000}
     assert "5553" not in listeners  # an established connection, not a listener
-    assert listeners["6661"] == {"address": "::", "port": 1900}
+    assert listeners["6661"] == {"address": "::", "port": 1900, "uid": 0}
     found = hd.listeners_of(["5552", "5551", "9999", "6661"], listeners)
     assert [(e["port"], e["exposed"]) for e in found] == [(1900, True), (6666, False), (54321, True)]
+    assert found[0] == {"address": "::", "port": 1900, "exposed": True}
+    assert [e["port"] for e in hd.listeners_by_uid(listeners, 1000)] == [6666, 54321]
 
 
 # --- cron --------------------------------------------------------------------------------------------------
@@ -103,10 +105,20 @@ def test_cron_entries_active_commented_and_redacted():
 def test_control_chain():
     active = [{"active": True}]
     commented = [{"active": False}]
-    assert hd.control_chain("kingbased.service", active) == {"kind": "systemd", "unit": "kingbased.service", "kbha_cron": "active"}
-    assert hd.control_chain("cron.service", active) == {"kind": "kbha", "unit": "cron.service", "kbha_cron": "active"}
-    assert hd.control_chain("session-3.scope", commented) == {"kind": "manual", "unit": "session-3.scope", "kbha_cron": "commented"}
-    assert hd.control_chain("", []) == {"kind": "manual", "unit": None, "kbha_cron": "absent"}
+    assert hd.control_chain("kingbased.service", True, active) == {"kind": "systemd", "unit": "kingbased.service", "kbha_cron": "active"}
+    assert hd.control_chain("cron.service", False, active) == {"kind": "kbha", "unit": "cron.service", "kbha_cron": "active"}
+    # Started from an SSH login (the vendor installer, or an operator's sys_monitor.sh): kbha still keeps it.
+    assert hd.control_chain("ssh.service", False, active)["kind"] == "kbha"
+    assert hd.control_chain("session-3.scope", False, commented) == {"kind": "manual", "unit": "session-3.scope", "kbha_cron": "commented"}
+    assert hd.control_chain("", False, []) == {"kind": "manual", "unit": None, "kbha_cron": "absent"}
+
+
+def test_unit_runs_database():
+    assert hd.unit_runs_database("/opt/Kingbase/ES/V8/Server/bin/sys_ctl", ["start", "-D", "/d"])
+    assert hd.unit_runs_database("/bin/sh", ["-c", "/home/kingbase/cluster/kingbase/bin/sys_monitor.sh"])
+    assert hd.unit_runs_database("/bin/sh", ["/home/kingbase/cluster/kingbase/bin/sys_monitor.sh", "start"])
+    assert not hd.unit_runs_database("/usr/sbin/sshd", ["-D"])
+    assert not hd.unit_runs_database(None, None)
 
 
 def test_bin_dir_from_the_server_then_the_control_chain():
@@ -281,14 +293,23 @@ def test_layout_variable_difference_only_when_declared():
         ("kingbase_bin_dir", "/opt/Kingbase/ES/V8/Server/bin", KB_HOME + "/bin")]
 
 
-def test_fact_files_are_yaml_the_inventory_loads():
+def test_fact_files_are_yaml_the_inventory_loads_and_unchanged_hosts_keep_their_file(tmp_path):
     record = df.discovery_record(FACTS, None, "2026-12-07T10:00:00+08:00")
-    hostvars = {"kb1": {"discovery_read": True, "discovery_facts": record, "discovery_facts_path": "/inv/host_vars/kb1/discovered.yml"},
-                "kb2": {"discovery_facts": record, "discovery_facts_path": "/inv/host_vars/kb2/discovered.yml"}}
+    kb1 = str(tmp_path / "host_vars" / "kb1" / "discovered.yml")
+    hostvars = {"kb1": {"discovery_read": True, "discovery_facts": record, "discovery_facts_path": kb1},
+                "kb2": {"discovery_facts": record, "discovery_facts_path": str(tmp_path / "kb2.yml")}}
     files = df.discovery_fact_files(hostvars, ["kb1", "kb2"])
-    assert [f["dest"] for f in files] == ["/inv/host_vars/kb1/discovered.yml"]  # kb2 was not read by this run
+    assert [f["dest"] for f in files] == [kb1]  # kb2 was not read by this run
     loaded = yaml.safe_load(files[0]["content"])
     assert loaded == {"discovery_facts": record}
+    (tmp_path / "host_vars" / "kb1").mkdir(parents=True)
+    (tmp_path / "host_vars" / "kb1" / "discovered.yml").write_text(files[0]["content"])
+    later = df.discovery_record(dict(FACTS, kingbase=dict(FACTS["kingbase"], pid=1)), None, "2026-12-08T09:00:00+08:00")
+    again = df.discovery_fact_files(dict(hostvars, kb1=dict(hostvars["kb1"], discovery_facts=later)), ["kb1"])
+    assert again[0]["content"] == files[0]["content"]  # same facts: same bytes, the first read_at kept
+    moved = df.discovery_record(dict(FACTS, kingbase=dict(FACTS["kingbase"], role="primary")), None, "2026-12-08T09:00:00+08:00")
+    changed = df.discovery_fact_files(dict(hostvars, kb1=dict(hostvars["kb1"], discovery_facts=moved)), ["kb1"])
+    assert "2026-12-08T09:00:00+08:00" in changed[0]["content"] and "role: primary" in changed[0]["content"]
     assert df.discovery_components(FACTS) == ["kingbase"]
 
 
