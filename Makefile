@@ -19,7 +19,7 @@ export ARA_BASE_DIR ?= $(CURDIR)/.ara/server
 SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 PLAYBOOKS := $(sort $(wildcard playbooks/*.yml))
 
-.PHONY: runs ara-runs help deps venv image secrets lab-up lab-down lab-status scale-up scale-down ee ara-central demo demo-steps bench test lint yamllint ansible-lint pytest syntax molecule molecule-all clean
+.PHONY: runs ara-runs help deps venv image secrets lab-up lab-down lab-status vendor-lab vendor-lab-down scale-up scale-down ee ara-central demo demo-steps bench test lint yamllint ansible-lint pytest syntax molecule molecule-all clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -47,11 +47,21 @@ secrets: venv ## the lab vault: random secrets, encrypted, never committed
 lab-up: venv ## bring the lab up: podman config, images, network, one container per lab host
 	@$(BIN)/python lab/lab.py up
 
-lab-down: venv ## remove the lab containers and network
+lab-down: venv ## remove the lab containers (both lab inventories), their volumes and the network
 	@$(BIN)/python lab/lab.py down
 
-lab-status: venv ## list the lab containers
+lab-status: venv ## list the lab containers (both lab inventories)
 	@$(BIN)/python lab/lab.py status
+
+# The vendor-installed lab (docs/lab.md): the hosts of inventories/lab-vendor, laid out by the vendors' tools'
+# stand-in (lab/playbooks/vendor_install.yml; idempotent, a second run changes nothing). Never the project's roles.
+VENDOR_INVENTORY := inventories/lab-vendor
+vendor-lab: venv ## the vendor-installed lab: containers of inventories/lab-vendor, then lab/playbooks/vendor_install.yml
+	@$(BIN)/python lab/lab.py up --inventory $(VENDOR_INVENTORY)
+	@$(BIN)/ansible-playbook -i $(VENDOR_INVENTORY) lab/playbooks/vendor_install.yml
+
+vendor-lab-down: venv ## remove the vendor-installed lab's containers and their /data volumes
+	@$(BIN)/python lab/lab.py down --inventory $(VENDOR_INVENTORY)
 
 # The steps, their logs and the closing summary are lab/demo.yml's (lab/demo.py); FROM=<step> resumes.
 FROM ?=

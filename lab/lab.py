@@ -4,6 +4,9 @@
 The lab inventory (inventories/lab, plus the files in lab/inventories/ that some lab runs add with a
 second -i, such as the demo's migration) is the only description of the lab: every host in it with an
 ``ansible_host`` becomes a container with that address on the network named by ``lab_network_name``.
+`up`, `down` and `status` take --inventory for the other lab inventory, inventories/lab-vendor (the
+vendor-installed lab, docs/lab.md); a host's lab_container_mounts and lab_container_cap_add give its
+container extra mounts (a podman volume or a tmpfs) and capabilities.
 
 Sub-commands (all idempotent; each says what it changed):
   podman-config   write the podman drop-in this machine needs (runc, cgroupfs, ulimits <= 20000)
@@ -14,8 +17,10 @@ Sub-commands (all idempotent; each says what it changed):
   secrets         the lab's vault: a random vault password under .lab/ and random secrets in
                   inventories/lab/group_vars/all/vault.yml (git-ignored, encrypted); adds missing keys only
   up              podman-config + image + secrets + network + one container per inventory host, wait for sshd
-  down            remove the lab containers and network (the images stay)
-  status          list lab containers
+                  (--inventory inventories/lab-vendor: the vendor-installed lab's hosts instead)
+  down            remove the lab containers (of both lab inventories; --inventory: of that one only), their
+                  volumes, and the network once no lab container is left on it (the images stay)
+  status          list lab containers and the inventory each belongs to
   shell HOST      open a shell in a lab host
   scale-inventory write lab/scale/hosts.yml: inventories/huaian's hosts and groups (plus three web entries,
                   120 hosts) with addresses on the scale network (one /24 per platform)
@@ -171,12 +176,12 @@ BES_LAB_DRIVER_JARS = ("postgresql.jar",)
 PREVIEW_KINDS = ("yozo_preview", "ofd_preview", "ofd_convert")
 
 
-def lab_var(name):
-    """A variable of the lab inventory, as the first host that has it sees it."""
-    for hv in inventory_hostvars().values():
+def lab_var(name, inventory_path=None):
+    """A variable of a lab inventory (inventories/lab unless given), as the first host that has it sees it."""
+    for hv in inventory_hostvars(inventory_path).values():
         if name in hv:
             return hv[name]
-    raise SystemExit("lab: the lab inventory sets no %s" % name)
+    raise SystemExit("lab: the lab inventory %s sets no %s" % (inventory_path or DEFAULT_INVENTORY, name))
 
 
 def tar_tree(source, archive, extra):
@@ -364,6 +369,10 @@ VAULT_FILE = ROOT / "inventories" / "lab" / "group_vars" / "all" / "vault.yml"
 # Inventory files used on top of inventories/lab by some lab runs (the demo's migration): their hosts get
 # containers too.
 LAB_EXTRA_INVENTORIES = sorted((ROOT / "lab" / "inventories").glob("*.yml"))
+# The lab inventories lab.py makes containers for: the embedded lab (the default) and the vendor-installed
+# lab (docs/lab.md, "The vendor-installed lab"). Both use the network huaian-lab.
+DEFAULT_INVENTORY = "inventories/lab"
+LAB_INVENTORIES = (DEFAULT_INVENTORY, "inventories/lab-vendor")
 
 
 def vault_tool():
@@ -402,12 +411,20 @@ def secrets():
     say("lab vault %s: added %s" % (VAULT_FILE, ", ".join(missing)))
 
 
-_HOSTVARS = None
+_HOSTVARS = {}
 
 
-def inventory_hostvars():
-    global _HOSTVARS
-    if _HOSTVARS is None:
+def inventory_name(path):
+    """An inventory as lab.py labels containers with it: its path relative to the repository."""
+    path = pathlib.Path(path or DEFAULT_INVENTORY)
+    if path.is_absolute():
+        path = path.resolve().relative_to(ROOT)
+    return str(path).rstrip("/")
+
+
+def inventory_hostvars(inventory_path=None):
+    name = inventory_name(inventory_path)
+    if name not in _HOSTVARS:
         bindir = pathlib.Path(sys.executable).parent
         tool = bindir / "ansible-inventory"
         if not tool.exists():
@@ -417,17 +434,51 @@ def inventory_hostvars():
             env["ANSIBLE_VAULT_PASSWORD_FILE"] = str(STATE / "vault-password")
         else:
             env.pop("ANSIBLE_VAULT_PASSWORD_FILE", None)
-        sources = [ROOT / "inventories" / "lab"] + LAB_EXTRA_INVENTORIES
+        if not (ROOT / name).is_dir():
+            raise SystemExit("lab: no inventory %s" % name)
+        sources = [ROOT / name] + (LAB_EXTRA_INVENTORIES if name == DEFAULT_INVENTORY else [])
         res = run([str(tool)] + [arg for src in sources for arg in ("-i", str(src))] + ["--list"], capture=True, env=env)
-        _HOSTVARS = json.loads(res.stdout)["_meta"]["hostvars"]
-    return _HOSTVARS
+        _HOSTVARS[name] = json.loads(res.stdout)["_meta"]["hostvars"]
+    return _HOSTVARS[name]
 
 
-def inventory():
-    hostvars = inventory_hostvars()
-    net = {"name": lab_var("lab_network_name"), "subnet": lab_var("lab_network_subnet")}
+def inventory(inventory_path=None):
+    hostvars = inventory_hostvars(inventory_path)
+    net = {"name": lab_var("lab_network_name", inventory_path), "subnet": lab_var("lab_network_subnet", inventory_path)}
     hosts = {h: v["ansible_host"] for h, v in sorted(hostvars.items()) if v.get("ansible_host")}
     return net, hosts
+
+
+def volume_name(host, target):
+    """The podman volume lab.py makes for a host's lab_container_mounts entry: huaian-lab-<host>-<target>."""
+    slug = "-".join(part for part in target.strip("/").split("/") if part) or "root"
+    return "huaian-lab-%s-%s" % (host, slug)
+
+
+def container_options(host, hostvars):
+    """podman run options from a host's lab_container_mounts ({type: volume|tmpfs, target, size}) and
+    lab_container_cap_add (capability names), and the volumes they need. Raises ValueError on a bad entry."""
+    opts, volumes = [], []
+    for mount in hostvars.get("lab_container_mounts") or []:
+        kind, target = mount.get("type"), mount.get("target", "")
+        if not target.startswith("/"):
+            raise ValueError("%s: lab_container_mounts target %r is not an absolute path" % (host, target))
+        if kind == "volume":
+            name = volume_name(host, target)
+            volumes.append(name)
+            opts += ["--mount", "type=volume,source=%s,target=%s" % (name, target)]
+        elif kind == "tmpfs":
+            opts += ["--mount", "type=tmpfs,target=%s,tmpfs-size=%s" % (target, mount.get("size", "1g"))]
+        else:
+            raise ValueError("%s: lab_container_mounts type %r (allowed: volume, tmpfs)" % (host, kind))
+    for cap in hostvars.get("lab_container_cap_add") or []:
+        opts.append("--cap-add=%s" % cap)
+    return opts, volumes
+
+
+def options_digest(opts):
+    """The label value that tells lab.py up to recreate a container whose options changed ("" for none)."""
+    return hashlib.sha256(" ".join(opts).encode()).hexdigest()[:12] if opts else ""
 
 
 def ssh_key():
@@ -461,19 +512,21 @@ def molecule_network():
         say("created molecule network %s (%s)" % (name, subnet))
 
 
-def container_state(name):
+def container_state(name, with_options=False):
     res = podman("container", "inspect", "--format",
-                 "{{.State.Status}} {{.State.Pid}} {{ index .Config.Labels \"%s.build\" }}" % LABEL,
+                 "{{.State.Status}}|{{.State.Pid}}|{{ index .Config.Labels \"%s.build\" }}"
+                 "|{{ index .Config.Labels \"%s.options\" }}" % (LABEL, LABEL),
                  name, check=False, capture=True)
     if res.returncode != 0:
-        return None, None
-    parts = res.stdout.split()
-    status = parts[0]
+        return (None, None, None) if with_options else (None, None)
+    status, pid, build, opts = (res.stdout.strip().split("|") + ["", "", "", ""])[:4]
     # After the machine restarts podman can still record "running" for a container whose process is
     # gone; such a container needs a start like a stopped one.
-    if status == "running" and not os.path.exists("/proc/%s" % parts[1]):
+    if status == "running" and not os.path.exists("/proc/%s" % pid):
         status = "stale"
-    return status, (parts[2] if len(parts) > 2 else None)
+    build = None if build in ("", "<no value>") else build
+    opts = "" if opts == "<no value>" else opts
+    return (status, build, opts) if with_options else (status, build)
 
 
 def all_media(build):
@@ -490,40 +543,53 @@ def up(args):
     secrets()
     build = image()
     auth = all_media(build)
-    net, hosts = inventory()
+    inv = inventory_name(args.inventory)
+    net, hosts = inventory(inv)
+    hostvars = inventory_hostvars(inv)
+    try:
+        options = {h: container_options(h, hostvars[h]) for h in hosts}
+    except ValueError as err:
+        raise SystemExit("lab: %s" % err)
     if podman("network", "exists", net["name"], check=False).returncode != 0:
         podman("network", "create", "--subnet", net["subnet"], "--label", LABEL + "=1", net["name"],
                capture=True)
         say("created network %s (%s)" % (net["name"], net["subnet"]))
     started = []
     for host, addr in hosts.items():
-        status, host_build = container_state(host)
-        if status == "running" and host_build == build:
+        opts, volumes = options[host]
+        wanted_opts = options_digest(opts)
+        status, host_build, host_opts = container_state(host, with_options=True)
+        if status == "running" and host_build == build and host_opts == wanted_opts:
             continue
         if status == "stale":
             # podman cannot stop or start such a container; only removing it clears the record.
             say("%s: podman records it running but its process is gone; recreating it" % host)
             podman("rm", "-f", "-t", "0", host, capture=True)
             status = None
-        if status is not None and host_build == build:
+        if status is not None and host_build == build and host_opts == wanted_opts:
             podman("start", host, capture=True)
             started.append(host)
             continue
         if status is not None:
-            say("%s runs an older lab image; recreating it" % host)
+            say("%s runs an older lab image or other container options; recreating it" % host)
             podman("rm", "-f", "-t", "5", host, capture=True)
+        for volume in volumes:
+            if podman("volume", "exists", volume, check=False).returncode != 0:
+                podman("volume", "create", "--label", LABEL + "=1", "--label", "%s.host=%s" % (LABEL, host),
+                       volume, capture=True)
         podman("run", "-d", "--name", host, "--hostname", host, "--network", net["name"], "--ip", addr,
                "--systemd=always", "--label", LABEL + "=1", "--label", "%s.build=%s" % (LABEL, build),
-               "--label", "%s.network=%s" % (LABEL, net["name"]),
-               "-v", "%s:/home/labops/.ssh/authorized_keys:ro" % auth,
+               "--label", "%s.network=%s" % (LABEL, net["name"]), "--label", "%s.inventory=%s" % (LABEL, inv),
+               "--label", "%s.options=%s" % (LABEL, wanted_opts),
+               "-v", "%s:/home/labops/.ssh/authorized_keys:ro" % auth, *opts,
                LAB_IMAGE, "/sbin/init", capture=True)
         started.append(host)
     for host in started:
         # A recreated container keeps its address but not its MAC: drop the host's stale neighbour entry.
         run(["ip", "neigh", "flush", "to", hosts[host]], check=False, capture=True)
         wait_ready(host)
-    say("%d lab hosts on %s (%d started now): %s" % (len(hosts), net["name"], len(started),
-                                                  ", ".join("%s=%s" % kv for kv in hosts.items())))
+    say("%d lab hosts of %s on %s (%d started now): %s" % (len(hosts), inv, net["name"], len(started),
+                                                        ", ".join("%s=%s" % kv for kv in hosts.items())))
 
 
 def wait_ready(host, timeout=120):
@@ -542,30 +608,74 @@ def wait_ready(host, timeout=120):
     raise SystemExit("lab: %s did not finish booting within %ss" % (host, timeout))
 
 
-def lab_containers(network=None):
+def lab_containers(network=None, inventory_path=None):
+    """Lab containers (on a network, of an inventory). Containers made before lab.py labelled the inventory
+    belong to inventories/lab."""
     flt = ["--filter", "label=%s=1" % LABEL]
     if network:
         flt += ["--filter", "label=%s.network=%s" % (LABEL, network)]
-    res = podman("ps", "-a", "--format", "{{.Names}}", *flt, capture=True)
-    return res.stdout.split()
+    res = podman("ps", "-a", "--format", "{{.Names}} {{ index .Labels \"%s.inventory\" }}" % LABEL, *flt, capture=True)
+    names = []
+    for line in res.stdout.splitlines():
+        parts = line.split()
+        if not parts:
+            continue
+        owner = parts[1] if len(parts) > 1 and parts[1] != "<no value>" else DEFAULT_INVENTORY
+        if inventory_path is None or owner == inventory_name(inventory_path):
+            names.append(parts[0])
+    return names
 
 
 def down(args):
-    net, _ = inventory()
-    names = lab_containers(net["name"])
+    """Remove the containers of one lab inventory (--inventory) or of every lab inventory, their volumes,
+    and each lab network no lab container uses any more."""
+    inventories = [inventory_name(args.inventory)] if args.inventory else list(LAB_INVENTORIES)
+    networks = sorted({inventory(inv)[0]["name"] for inv in inventories})
+    names = []
+    for network in networks:
+        names += lab_containers(network, inventory_name(args.inventory) if args.inventory else None)
     if names:
         podman("rm", "-f", "-t", "5", *names, capture=True)
         say("removed %s" % ", ".join(names))
-    if podman("network", "exists", net["name"], check=False).returncode == 0:
-        podman("network", "rm", net["name"], capture=True)
-        say("removed network %s" % net["name"])
+        volumes = []
+        for name in names:
+            res = podman("volume", "ls", "-q", "--filter", "label=%s.host=%s" % (LABEL, name), capture=True)
+            volumes += res.stdout.split()
+        if volumes:
+            podman("volume", "rm", "-f", *volumes, capture=True)
+            say("removed volumes %s" % ", ".join(volumes))
+    for network in networks:
+        if podman("network", "exists", network, check=False).returncode != 0:
+            continue
+        left = lab_containers(network)
+        if left:
+            say("network %s stays: %s still use it" % (network, ", ".join(left)))
+        else:
+            podman("network", "rm", network, capture=True)
+            say("removed network %s" % network)
     if not names:
         say("no lab containers were running")
 
 
 def status(args):
-    podman("ps", "-a", "--filter", "label=%s=1" % LABEL, "--format",
-           "table {{.Names}} {{.Status}} {{.Networks}}")
+    # podman 4.3 cannot index the labels map in a "table" format: the table is laid out here.
+    res = podman("ps", "-a", "--filter", "label=%s=1" % LABEL, "--format",
+                 "{{.Names}}|{{.Status}}|{{.Networks}}|{{ index .Labels \"%s.inventory\" }}" % LABEL, capture=True)
+    rows = []
+    for line in res.stdout.splitlines():
+        name, state, networks, owner = (line.split("|") + ["", "", "", ""])[:4]
+        if not networks:
+            continue  # not a lab host (ara-central's database, molecule's network helpers)
+        owner = owner if owner and owner != "<no value>" else DEFAULT_INVENTORY
+        if args.inventory is None or owner == inventory_name(args.inventory):
+            rows.append((name, state, networks, owner))
+    if not rows:
+        say("no lab containers%s" % (" of %s" % inventory_name(args.inventory) if args.inventory else ""))
+        return
+    rows.insert(0, ("NAME", "STATUS", "NETWORKS", "INVENTORY"))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
 
 
 def shell(args):
@@ -893,10 +1003,13 @@ def main():
     sub = parser.add_subparsers(dest="cmd", required=True)
     sub.add_parser("podman-config").set_defaults(func=lambda a: podman_config())
     sub.add_parser("image").set_defaults(func=lambda a: (podman_config(), secrets(), all_media(image())))
-    sub.add_parser("up").set_defaults(func=up)
+    for name, func in (("up", up), ("down", down), ("status", status)):
+        cmd = sub.add_parser(name)
+        cmd.add_argument("--inventory", default=DEFAULT_INVENTORY if name == "up" else None,
+                         help="a lab inventory: %s (up's default: %s; down and status: all of them)"
+                         % (", ".join(LAB_INVENTORIES), DEFAULT_INVENTORY))
+        cmd.set_defaults(func=func)
     sub.add_parser("secrets").set_defaults(func=lambda a: secrets())
-    sub.add_parser("down").set_defaults(func=down)
-    sub.add_parser("status").set_defaults(func=status)
     sub.add_parser("scale-inventory").set_defaults(func=lambda a: scale_inventory())
     sub.add_parser("scale-up").set_defaults(func=scale_up)
     sub.add_parser("scale-down").set_defaults(func=scale_down)

@@ -76,19 +76,35 @@ def test_production_clusters_have_one_primary_each():
     assert all(sorted(roles) == ["primary", "standby"] for roles in clusters.values())
 
 
-def test_lab_inventory_uses_the_production_group_names():
-    lab, prod = graph_groups("inventories/lab"), graph_groups("inventories/huaian")
-    structural = {"platforms", "kingbase", "bes", "preview", "yozo_preview", "ofd_preview", "ofd_convert",
-                  "preview_cache", "sms_gateway", "mobile_gateway", "backup_server", "backup_appliance"}
-    assert structural <= lab and structural <= prod
-    assert set(inventory("inventories/lab")["platforms"]["children"]) <= set(PLATFORMS)
+# The component groups of the contract (docs/architecture.md), present in every inventory.
+STRUCTURAL = {"platforms", "kingbase", "bes", "preview", "yozo_preview", "ofd_preview", "ofd_convert",
+              "preview_cache", "sms_gateway", "mobile_gateway", "backup_server", "backup_appliance", "front_end"}
+
+
+@pytest.mark.parametrize("path", ["inventories/lab", "inventories/lab-vendor"])
+def test_lab_inventory_uses_the_production_group_names(path):
+    lab, prod = graph_groups(path), graph_groups("inventories/huaian")
+    assert STRUCTURAL <= lab and STRUCTURAL <= prod
+    assert set(inventory(path)["platforms"]["children"]) <= set(PLATFORMS)
     assert lab <= prod
 
 
-def test_lab_inventory_is_valid():
-    res = validate("inventories/lab")
+@pytest.mark.parametrize("path", ["inventories/lab", "inventories/lab-vendor"])
+def test_lab_inventory_is_valid(path):
+    res = validate(path)
     assert res.returncode == 0, res.stdout
     assert "no problems found" in res.stdout
+
+
+def test_vendor_lab_inventory_shape():
+    inv = inventory("inventories/lab-vendor")
+    hostvars = inv["_meta"]["hostvars"]
+    assert members(inv, "kingbase_qingjiangpu") == {"qjp-kb01", "qjp-kb02"}
+    assert members(inv, "bes") == {"qjp-bes01"} and members(inv, "front_end") == {"qjp-fep01"}
+    assert {h: hostvars[h]["kingbase_node_role"] for h in members(inv, "kingbase")} == {
+        "qjp-kb01": "primary", "qjp-kb02": "standby"}
+    assert hostvars["qjp-kb01"]["kingbase_cluster_name"] == "qingjiangpu"
+    assert hostvars["qjp-fep01"]["adoption_mode_default"] == "observe"
 
 
 def test_production_inventory_lists_every_host_without_an_address():
