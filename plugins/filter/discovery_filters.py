@@ -173,6 +173,43 @@ def discovered_config_files(facts, component):
     return out
 
 
+def _bes_http_listeners(part):
+    """The HTTP listeners server.config declares that the JVM was found listening on: [{name, port, address}]."""
+    out = []
+    for instance in (part or {}).get("instances", []):
+        listening = set(e["port"] for e in instance.get("listeners", []))
+        for entry in (instance.get("server_config") or {}).get("listeners", []):
+            if entry.get("port") in listening:
+                out.append({"name": entry.get("name") or "http-listener", "port": entry["port"],
+                            "address": entry.get("address") or "0.0.0.0"})
+    return out
+
+
+def discovered_ports(facts):
+    """The ports a discovered host's components were found listening on, as os_baseline's expected ports per
+    group ({group: [{port, name}]}): the database's port, BES's HTTP listeners from server.config. A
+    component discovery did not find (or a layout it cannot read) keeps the inventory's list."""
+    facts = facts if isinstance(facts, dict) else {}
+    out = {}
+    kingbase = facts.get("kingbase") or {}
+    if kingbase.get("present") and kingbase.get("port"):
+        out["kingbase"] = [{"port": kingbase["port"], "name": "Kingbase"}]
+    bes = _bes_http_listeners(facts.get("bes"))
+    if bes:
+        out["bes"] = [{"port": e["port"], "name": "BES " + e["name"]} for e in bes]
+    return out
+
+
+def discovered_bes_listeners(facts, defaults):
+    """bes_listeners for a discovered host: server.config's HTTP listeners the JVM listens on, each with the
+    tuning fields of the role's first default listener; the defaults where discovery found none."""
+    found = _bes_http_listeners((facts if isinstance(facts, dict) else {}).get("bes"))
+    if not found:
+        return defaults
+    template = dict(defaults[0]) if defaults else {}
+    return [dict(template, **entry) for entry in found]
+
+
 def discovery_summary(facts_by_host, hosts, differences):
     """Counts for the report's first section."""
     counts = {"hosts": len(hosts), "reached": 0, "kingbase": 0, "bes": 0, "cache": 0, "preview": 0}
@@ -240,5 +277,7 @@ class FilterModule(object):
             "discovery_host_facts": discovery_host_facts,
             "discovery_components": discovery_components,
             "discovered_config_files": discovered_config_files,
+            "discovered_ports": discovered_ports,
+            "discovered_bes_listeners": discovered_bes_listeners,
             "discovery_fact_files": discovery_fact_files,
         }

@@ -80,6 +80,10 @@ options:
   repmgr_conf:
     description: repmgr.conf of this node. Empty for a single instance (no repmgr, kbha or repmgrd checks).
     type: path
+  repmgrd_config:
+    description: The configuration file repmgrd's command line names, when it is not O(repmgr_conf) itself (the
+      lab's vendor stand-in starts repmgrd on a translated copy, docs/lab.md). Empty means O(repmgr_conf).
+    type: path
   kbha_cron_pattern:
     description: Text an active line of the OS user's crontab must contain (and the repmgr.conf path) for kbha (K22).
     type: str
@@ -549,7 +553,7 @@ def collect(module, reader, thresholds, names, proc="/proc", cron_d="/etc/cron.d
             facts["ping"] = read_ping(module, reader, p["ping_path"])
         facts["kbha_cron"] = read_kbha_cron(reader, p["kbha_cron_pattern"], p["repmgr_conf"], cron_d)
         facts["kbha_cron"]["policy"] = p["kbha_cron_policy"]
-        facts["repmgrd_running"] = repmgrd_running(p["repmgr_conf"], proc)
+        facts["repmgrd_running"] = repmgrd_running(p.get("repmgrd_config") or p["repmgr_conf"], proc)
     return facts
 
 
@@ -567,6 +571,7 @@ def main():
             node_name=dict(type="str", default=""),
             expected_standbys=dict(type="list", elements="str", default=[]),
             repmgr_conf=dict(type="path"),
+            repmgrd_config=dict(type="path"),
             kbha_cron_pattern=dict(type="str", default="kbha -A daemon"),
             kbha_cron_policy=dict(type="str", default="required", choices=["required", "manual_recovery"]),
             expected_overrides=dict(type="list", elements="str", default=[]),
