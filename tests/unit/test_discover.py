@@ -329,3 +329,20 @@ def test_discovered_config_files_for_baselines():
     assert [f["format"] for f in df.discovered_config_files(facts, "bes")] == ["xml", "lines"]
     assert df.discovered_config_files({}, "kingbase") == [] and df.discovered_config_files(None, "bes") == []
     assert df.discovered_config_files({"kingbase": {"present": False}}, "kingbase") == []
+
+
+def test_discovered_ports_and_bes_listeners():
+    facts = {"kingbase": {"present": True, "port": 54321},
+             "bes": {"present": True, "instances": [{
+                 "listeners": [{"port": 1900}, {"port": 6600}, {"port": 8080}],
+                 "server_config": {"listeners": [{"name": "http-listener-1", "port": 8080, "address": "0.0.0.0"},
+                                                 {"name": "http-listener-2", "port": 8443, "address": "0.0.0.0"}]}}]}}
+    assert df.discovered_ports(facts) == {"kingbase": [{"port": 54321, "name": "Kingbase"}],
+                                          "bes": [{"port": 8080, "name": "BES http-listener-1"}]}  # 8443 is not listening
+    defaults = [{"name": "http-listener-1", "address": "0.0.0.0", "port": 18080, "max_threads": 200}]
+    assert df.discovered_bes_listeners(facts, defaults) == [
+        {"name": "http-listener-1", "address": "0.0.0.0", "port": 8080, "max_threads": 200}]
+    assert df.discovered_bes_listeners({}, defaults) is defaults
+    assert df.discovered_ports({"kingbase": {"present": False}}) == {}
+    # A JVM whose server.config could not be read keeps the inventory's lists.
+    assert df.discovered_ports({"bes": {"present": True, "instances": [{"listeners": [{"port": 8080}], "server_config": None}]}}) == {}
