@@ -139,7 +139,8 @@ def discovery_components(facts):
 
 def discovered_config_files(facts, component):
     """The vendor's configuration files discovery found for a component, as baseline sources
-    ({name, path, format}): for Kingbase the files of the load chain after kingbase.conf (es_rep.conf,
+    ({name, path, format}, named by their path: a role may own a file of the same name elsewhere, e.g. the
+    project's own sys_rman.conf): for Kingbase the files of the load chain after kingbase.conf (es_rep.conf,
     kingbase.auto.conf, K39), the sys_rman configuration archive_command names and system crontabs with
     Kingbase entries (/etc/cron.d); for BES each instance's configuration files. [] without facts."""
     facts = facts if isinstance(facts, dict) else {}
@@ -148,28 +149,28 @@ def discovered_config_files(facts, component):
         return []
     out, seen = [], set()
 
-    def add(name, path, fmt):
+    def add(path, fmt):
         if path and path not in seen:
             seen.add(path)
-            out.append({"name": name, "path": path, "format": fmt})
+            out.append({"name": path, "path": path, "format": fmt})
     if component == "kingbase":
         config_file = part.get("config_file") or ""
         for path in (part.get("config") or {}).get("chain", []):
             if path != config_file and not path.endswith("/kingbase.conf"):
-                add(path.rsplit("/", 1)[-1], path, "kv")
+                add(path, "kv")
         backup = part.get("backup") or {}
         if backup.get("config"):
-            add("sys_rman.conf", backup["config"], "kv")
+            add(backup["config"], "kv")
         if backup.get("sys_backup_conf"):
-            add("sys_backup.conf", backup["sys_backup_conf"], "kv")
+            add(backup["sys_backup_conf"], "kv")
         for entry in part.get("cron", []):
             if entry.get("source", "").startswith("/etc/cron.d/") or entry.get("source") == "/etc/crontab":
-                add("cron " + entry["source"].rsplit("/", 1)[-1], entry["source"], "lines")
+                add(entry["source"], "lines")
     elif component == "bes":
         for instance in part.get("instances", []):
             for path in instance.get("config_files", []):
                 fmt = "xml" if path.endswith((".config", ".xml")) else "lines"
-                add(path.rsplit("/", 1)[-1], path, fmt)
+                add(path, fmt)
     return out
 
 

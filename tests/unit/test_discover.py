@@ -321,11 +321,11 @@ def test_discovered_config_files_for_baselines():
                           "cron": [{"source": "/var/spool/cron/crontabs/kingbase"}, {"source": "/etc/cron.d/KINGBASECRON"}]},
              "bes": {"present": True, "instances": [{"config_files": ["/home/bes/BES/conf/server.config", "/home/bes/BES/conf/x.txt"]}]}}
     assert df.discovered_config_files(facts, "kingbase") == [
-        {"name": "es_rep.conf", "path": data + "/es_rep.conf", "format": "kv"},
-        {"name": "kingbase.auto.conf", "path": data + "/kingbase.auto.conf", "format": "kv"},
-        {"name": "sys_rman.conf", "path": "/home/kingbase/kbbr_repo/sys_rman.conf", "format": "kv"},
-        {"name": "sys_backup.conf", "path": KB_HOME + "/bin/sys_backup.conf", "format": "kv"},
-        {"name": "cron KINGBASECRON", "path": "/etc/cron.d/KINGBASECRON", "format": "lines"}]
+        {"name": data + "/es_rep.conf", "path": data + "/es_rep.conf", "format": "kv"},
+        {"name": data + "/kingbase.auto.conf", "path": data + "/kingbase.auto.conf", "format": "kv"},
+        {"name": "/home/kingbase/kbbr_repo/sys_rman.conf", "path": "/home/kingbase/kbbr_repo/sys_rman.conf", "format": "kv"},
+        {"name": KB_HOME + "/bin/sys_backup.conf", "path": KB_HOME + "/bin/sys_backup.conf", "format": "kv"},
+        {"name": "/etc/cron.d/KINGBASECRON", "path": "/etc/cron.d/KINGBASECRON", "format": "lines"}]
     assert [f["format"] for f in df.discovered_config_files(facts, "bes")] == ["xml", "lines"]
     assert df.discovered_config_files({}, "kingbase") == [] and df.discovered_config_files(None, "bes") == []
     assert df.discovered_config_files({"kingbase": {"present": False}}, "kingbase") == []
