@@ -137,7 +137,7 @@ molecule: image secrets ## run one molecule scenario: make molecule SCENARIO=<na
 # one's is printed; each records into its own ARA database (.ara/molecule-<scenario>: no two writers on
 # one sqlite file). MOLECULE_JOBS=1 runs them one after the other.
 MOLECULE_JOBS ?= 2
-MOLECULE_LONGEST_FIRST := migration backup inspection bes failover migration_dump kingbase preview os_baseline
+MOLECULE_LONGEST_FIRST := migration backup inspection bes failover migration_dump kingbase adopt preview os_baseline
 # Scenarios to leave out of a run: make molecule-all MOLECULE_NOT_IN_TEST="migration backup".
 MOLECULE_NOT_IN_TEST ?=
 MOLECULE_QUEUE := $(filter-out $(MOLECULE_NOT_IN_TEST),$(filter $(SCENARIOS),$(MOLECULE_LONGEST_FIRST)) $(filter-out $(MOLECULE_LONGEST_FIRST),$(SCENARIOS)))

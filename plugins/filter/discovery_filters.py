@@ -233,10 +233,11 @@ FACTS_HEADER = (
     "# Do not edit: run discover.yml again. read_at: when these values were first read (unchanged since).\n")
 
 
-def discovery_host_facts(hostvars, hosts):
-    """{host: discovery_facts} of the hosts this run read (discovery_read set); others are left out."""
+def discovery_host_facts(hostvars, hosts, this_run=True):
+    """{host: discovery_facts} of the hosts this run read (discovery_read set), or with this_run false of every
+    host whose inventory loaded a facts file; others are left out."""
     return dict((h, hostvars[h]["discovery_facts"]) for h in hosts
-                if hostvars[h].get("discovery_read") and isinstance(hostvars[h].get("discovery_facts"), dict))
+                if (hostvars[h].get("discovery_read") or not this_run) and isinstance(hostvars[h].get("discovery_facts"), dict))
 
 
 def _previous(path):
