@@ -477,7 +477,9 @@ def redis_facts(host, classes, listeners_by_pid, all_listeners):
     for kind in ("redis", "sentinel"):
         for proc in classes[kind]:
             with_unit(proc)
-            exe = proc["exe"]
+            # The program as started (Debian's redis-server is a link to redis-check-rdb, which has no --version).
+            name = (proc["argv"][0].split() or [""])[0]
+            exe = name if name.startswith("/") else (host.module.get_bin_path(name) or proc["exe"])
             if exe and exe not in versions:
                 rc, stdout, _ = host.run([exe, "--version"])
                 versions[exe] = parse_redis_version(stdout) if rc == 0 else None
