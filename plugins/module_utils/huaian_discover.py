@@ -17,6 +17,7 @@ import datetime
 import os
 import re
 
+from ansible.module_utils.huaian_inspect_host import _hex_ipv4, _hex_ipv6
 from ansible.module_utils.huaian_inspect_kingbase import parse_archive_command, parse_license_file
 from ansible.module_utils.huaian_baseline import (
     DEFAULT_REDACT_EXEMPT, DEFAULT_REDACT_KEYS, DEFAULT_REDACT_VALUES, compile_patterns, mask_text, parse_kv, redact)
@@ -178,26 +179,6 @@ def classify(procs):
 
 
 # --- Sockets -----------------------------------------------------------------------------------------------
-
-def _hex_ipv4(word):
-    raw = bytearray.fromhex(word)
-    return ".".join(str(b) for b in reversed(raw))
-
-
-def _hex_ipv6(text):
-    raw = bytearray()
-    for index in range(0, 32, 8):
-        raw.extend(reversed(bytearray.fromhex(text[index:index + 8])))
-    groups = ["%x" % ((raw[i] << 8) | raw[i + 1]) for i in range(0, 16, 2)]
-    text = ":".join(groups)
-    if text == "0:0:0:0:0:0:0:0":
-        return "::"
-    if text.startswith("0:0:0:0:0:ffff:"):
-        return "::ffff:%d.%d.%d.%d" % tuple(raw[12:16])
-    if text == "0:0:0:0:0:0:0:1":
-        return "::1"
-    return text
-
 
 def parse_net_listeners(text):
     """/proc/net/tcp or tcp6 -> {inode: {address, port, uid}} of LISTEN sockets."""
