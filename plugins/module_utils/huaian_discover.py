@@ -503,16 +503,6 @@ def parse_redis_conf_role(text):
     return out
 
 
-def parse_redis_info(text):
-    """INFO output -> {redis_version, role, ...} for the keys discovery reports."""
-    out = {}
-    for line in (text or "").splitlines():
-        key, sep, value = line.strip().partition(":")
-        if sep and key in ("redis_version", "role", "redis_mode", "master_host", "master_port", "connected_slaves"):
-            out[key] = value
-    return out
-
-
 def parse_redis_version(text):
     """`redis-server --version` -> '7.0.15' or None."""
     match = re.search(r"\bv=([0-9][0-9.]*)", text or "")
