@@ -67,6 +67,25 @@ def kingbase_settings_lowered(live_lines, desired):
     return sorted(lowered)
 
 
+def repmgr_failover_window(text):
+    """Seconds repmgrd waits, once the primary stops answering, before it starts a failover: reconnect_attempts x
+    reconnect_interval of a repmgr.conf's text (repmgr's defaults 6 x 10 when a key is absent)."""
+    keys = {}
+    for raw in (text or "").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if "=" in line:
+            key, value = line.split("=", 1)
+            keys[key.strip()] = value.strip().strip("'\"")
+    try:
+        return int(keys.get("reconnect_attempts", 6)) * int(keys.get("reconnect_interval", 10))
+    except ValueError:
+        return None
+
+
 class FilterModule(object):
     def filters(self):
-        return {"repmgr_cluster_show": repmgr_cluster_show, "kingbase_settings_lowered": kingbase_settings_lowered}
+        return {
+            "repmgr_cluster_show": repmgr_cluster_show,
+            "kingbase_settings_lowered": kingbase_settings_lowered,
+            "repmgr_failover_window": repmgr_failover_window,
+        }

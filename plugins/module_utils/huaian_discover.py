@@ -407,6 +407,13 @@ def kingbase_bin_dir(postmaster, unit_exec, kbha, has_tools):
     return (candidates[0] if candidates else (None, "not found"))
 
 
+def config_owner(head, marker):
+    """'project' when kingbase.conf's first lines carry the project's marker (the role wrote the file whole), else
+    'vendor' (the roles then write only a managed block, kingbase_config_ownership)."""
+    lines = (head or "").splitlines()[:5]
+    return "project" if marker and any(marker in line for line in lines) else "vendor"
+
+
 def control_chain(unit, unit_runs_db, kbha):
     """How the database is kept running (K41): systemd (a unit of its own runs it), kbha (started from cron),
     or manual (sys_monitor.sh or sys_ctl from a login, K41's deliberate manual recovery).

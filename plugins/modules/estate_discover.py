@@ -44,6 +44,12 @@ options:
     type: list
     elements: str
     default: [ksql, sys_ctl]
+  kingbase_project_marker:
+    description: >-
+      Text the project's own kingbase.conf carries in its first lines (role kingbase, whole ownership); a file
+      without it is the vendor's (C(config_owner)).
+    type: str
+    default: "role kingbase: the whole server configuration"
   bes_home_properties:
     description: JVM system properties naming the BES installation (UNCONFIRMED for BES 9.5; the lab's Tomcat stand-in uses catalina.home).
     type: list
@@ -103,7 +109,7 @@ import sys
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.huaian_discover import (
     INITDB_SETTINGS, SETTINGS, archive_tool, argv_option, argv_settings, bes_layout, cgroup_unit, classify,
-    control_chain, cron_matching, unit_runs_database, exec_start, file_settings_analysis, kbha_entries, kingbase_bin_dir, listeners_of,
+    config_owner, control_chain, cron_matching, unit_runs_database, exec_start, file_settings_analysis, kbha_entries, kingbase_bin_dir, listeners_of,
     mount_of, parse_cmdline, parse_cron, parse_ini, parse_ip_addresses, parse_licence, parse_net_listeners,
     parse_os_release, exposed, parse_redis_conf_role, parse_redis_version, parse_repmgr_conf, parse_running_units,
     parse_server_config, parse_sql_rows, parse_status, preload_list, listeners_by_uid, redact_dict, redact_text, redact_value,
@@ -371,6 +377,8 @@ def kingbase_facts(host, params, classes, listeners_by_pid, all_listeners, procs
                 "initdb": dict((k, settings.get(k)) for k in INITDB_SETTINGS),
                 "preload_libraries": preload_list(settings.get("shared_preload_libraries"))})
     out["config"] = file_settings_analysis(file_rows) if file_rows else {"chain": [], "winners": {}, "overridden": [], "errors": []}
+    head = (host.read(out["config_file"], limit=4096) or "") if out["config_file"] else ""
+    out["config_owner"] = config_owner(head, params["kingbase_project_marker"]) if out["config_file"] else None
     # Files of the chain the server reads but sys_file_settings lists no line from (an empty es_rep.conf).
     # repmgr.conf: the kbha entry names it, then repmgrd's command line, then the deployer's place.
     repmgr_paths = [e["repmgr_conf"] for e in kbha if e.get("repmgr_conf")]
@@ -511,6 +519,7 @@ def main():
             kingbase_user=dict(type="str", default="system"),
             kingbase_host=dict(type="str", default="127.0.0.1"),
             kingbase_tool_names=dict(type="list", elements="str", default=["ksql", "sys_ctl"]),
+            kingbase_project_marker=dict(type="str", default="role kingbase: the whole server configuration"),
             bes_home_properties=dict(type="list", elements="str",
                                      default=["bes.home", "com.bes.installRoot", "com.bes.home", "catalina.home"]),
             bes_instance_properties=dict(type="list", elements="str",

@@ -346,3 +346,11 @@ def test_discovered_ports_and_bes_listeners():
     assert df.discovered_ports({"kingbase": {"present": False}}) == {}
     # A JVM whose server.config could not be read keeps the inventory's lists.
     assert df.discovered_ports({"bes": {"present": True, "instances": [{"listeners": [{"port": 8080}], "server_config": None}]}}) == {}
+
+
+def test_config_owner_tells_the_projects_kingbase_conf_from_the_vendors():
+    marker = "role kingbase: the whole server configuration"
+    assert hd.config_owner("# Ansible managed\n# role kingbase: the whole server configuration of city-kb01.\n", marker) == "project"
+    assert hd.config_owner("# -----\n# KingbaseES configuration file\n", marker) == "vendor"
+    assert hd.config_owner("\n" * 10 + "# role kingbase: the whole server configuration\n", marker) == "vendor"
+    assert hd.config_owner("", marker) == "vendor"

@@ -30,3 +30,11 @@ def test_settings_lowered():
     assert kingbase_settings_lowered(live, {"max_connections": 200}) == []
     assert kingbase_settings_lowered(live, {"max_connections": "lots"}) == []
     assert kingbase_settings_lowered([], {"max_connections": 1}) == []
+
+
+def test_repmgr_failover_window_reads_the_live_reconnect_settings():
+    from kingbase_filters import repmgr_failover_window
+    assert repmgr_failover_window("reconnect_attempts=10\nreconnect_interval='6'  # vendor\n") == 60
+    assert repmgr_failover_window("node_id=1\n") == 60
+    assert repmgr_failover_window("reconnect_attempts=3\n#reconnect_interval=100\nreconnect_interval=5\n") == 15
+    assert repmgr_failover_window("reconnect_attempts=many\n") is None
