@@ -970,6 +970,97 @@ def license_view(file_info, file_error, sql_days, sql_error, today, path=None):
     return view
 
 
+LICENSE_STATES = ("permanent", "trial", "valid", "expiring", "expired", "unknown")
+
+
+def license_judgement(license_text, file_error, sql_days_text, sql_error, today, warn_days, fail_days, node,
+                      path=None, fail_unknown=True):
+    """What a deploy or a health check does about one node's licence (module kingbase_license_check).
+
+    Input: license.dat's text (None when not read; file_error says why), get_license_validdays()'s
+    ksql -At answer (None when not asked; sql_error says why), the node's date, the thresholds
+    (kingbase_license_warn_days, kingbase_license_fail_days). The view is license_view's, the one the
+    inspection judges, and the thresholds compare as its license_days_warning/_critical do, so a deploy
+    and the inspection agree.
+
+    The rule, state by state:
+      permanent  license.dat says 有效期间 0: whatever the function answers (0, -2, a number, an error).
+                 Also no readable file and the function -2 (confidence low). Never fails, never warns.
+      expired    days left <= fail_days, trial or not: fails. Days left are the function's when it answers
+                 a number other than -2, else the file's.
+      trial      官方网站试用授权 in the file and not expired: warns, never fails.
+      expiring   a dated licence, days left < warn_days: warns.
+      valid      a dated licence, days left >= warn_days.
+      unknown    neither tells: the file missing, unreadable or in a form not understood AND the function
+                 missing, not asked (check mode) or not a number; or a dated file without a date and no
+                 answer. Fails when fail_unknown (kingbase_license_fail_unknown, default true): a deploy does
+                 not pass a node whose licence nobody could read; false after checking it by hand. A node
+                 whose file says permanent is never unknown.
+
+    -> {state, kind (permanent | trial | dated | None), days_left, expiry_date, source, confidence, path,
+        sql_days, file_error, sql_error, fail, warn, message (English, for the operator: the node and
+        what to do)}."""
+    if license_text is not None:
+        file_info = parse_license_file(license_text, today)
+        if file_info["kind"] is None and not file_error:
+            file_error = "%s: no validity read (有效期间/生产日期/EXPIRE_DATE)" % (path or "license.dat")
+    else:
+        file_info = None
+        file_error = file_error or "not read"
+    sql_days = None
+    if sql_days_text is not None and not sql_error:
+        sql_days = parse_license_days(sql_days_text)
+        if sql_days is None:
+            sql_error = "no number in the answer %r" % sql_days_text.strip()[:80]
+    sql_error = sql_error if sql_days is None else None
+    view = license_view(file_info, file_error, sql_days, sql_error, today, path)
+    kind, days, expiry = view["kind"], view["days_left"], view["expiry_date"]
+    where = "license.dat" if view["source"] == "license.dat" else "get_license_validdays()"
+    fix = ("put the new license.dat where kingbase_license_src points and rerun kingbase_deploy.yml "
+           "(the server reads it at its next start)")
+
+    if kind == "permanent":
+        state, fail, warn = "permanent", False, False
+        if view["confidence"] == "low":
+            message = ("%s: Kingbase licence taken as permanent: get_license_validdays() answered -2 and "
+                       "license.dat was not read (%s); confirm 有效期间: 0 in it by hand" % (node, file_error))
+        else:
+            message = "%s: Kingbase licence is permanent (license.dat %s: 有效期间 0)" % (node, path or "")
+    elif kind in ("trial", "dated") and days is not None and days <= fail_days:
+        state, fail, warn = "expired", True, False
+        message = ("%s: the Kingbase %slicence has %s days left (expiry %s, from %s; fails at or below %s): the "
+                   "running server keeps serving but will not start again. Order a licence from the vendor, %s"
+                   % (node, "trial " if kind == "trial" else "", days, expiry or "unknown", where, fail_days, fix))
+    elif kind == "trial":
+        state, fail, warn = "trial", False, True
+        left = ""
+        if days is not None:
+            left = ", %s days left (expiry %s%s)" % (days, expiry or "unknown",
+                                                     ", below %s" % warn_days if days < warn_days else "")
+        message = ("%s: WARNING: the Kingbase licence is a trial licence (官方网站试用授权)%s. Order a production "
+                   "licence from the vendor, then %s" % (node, left, fix))
+    elif kind == "dated" and days is not None and days < warn_days:
+        state, fail, warn = "expiring", False, True
+        message = ("%s: WARNING: the Kingbase licence has %s days left (expiry %s, from %s), below %s. Order the "
+                   "replacement from the vendor now, then %s" % (node, days, expiry or "unknown", where, warn_days,
+                                                                 fix))
+    elif kind == "dated" and days is not None:
+        state, fail, warn = "valid", False, False
+        message = "%s: Kingbase licence valid, %s days left (expiry %s, from %s)" % (node, days, expiry, where)
+    else:
+        state, fail, warn = "unknown", bool(fail_unknown), not fail_unknown
+        message = ("%s: %scould not tell the Kingbase licence's validity: license.dat: %s; "
+                   "get_license_validdays(): %s. Check kingbase_license_path (%s) and run "
+                   "'select get_license_validdays()' as the Kingbase user; once checked by hand, "
+                   "kingbase_license_fail_unknown: false lets the run go on"
+                   % (node, "" if fail_unknown else "WARNING: ", file_error or "no validity read",
+                      sql_error or "not asked", path or "unset"))
+    return {"state": state, "kind": kind, "days_left": None if kind == "permanent" else days,
+            "expiry_date": expiry, "source": view["source"], "confidence": view["confidence"], "path": path,
+            "sql_days": sql_days, "file_error": file_error if view["source"] != "license.dat" else None,
+            "sql_error": sql_error, "fail": fail, "warn": warn, "message": message}
+
+
 # ---- all_nodes_tools.conf (K45) --------------------------------------------------------------------------
 
 def password_keys(text):
