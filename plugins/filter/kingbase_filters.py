@@ -81,6 +81,118 @@ def repmgr_failover_window(text):
     except ValueError:
         return None
 
+# --- initdb-time attributes (K43) ----------------------------------------------------------------------------
+# Fixed by initdb for the life of a cluster; the names are those sys_settings reports.
+INITDB_ATTRIBUTES = ("database_mode", "enable_ci", "data_checksums", "server_encoding", "lc_collate", "lc_ctype")
+DATABASE_MODES = ("pg", "oracle", "mysql")
+# The option spellings (UNCONFIRMED for KingbaseES; the role's kingbase_initdb_*_option variables).
+DEFAULT_SPELLINGS = {"database_mode": "-m", "enable_ci": "--enable-ci", "data_checksums": "-k",
+                     "encoding": "-E", "locale": "--locale="}
+# PostgreSQL-style long forms that initdb also takes; read (never written) when planning.
+_LONG_FORMS = {"database_mode": "--dbmode=", "data_checksums": "--data-checksums", "encoding": "--encoding=",
+               "lc_collate": "--lc-collate=", "lc_ctype": "--lc-ctype="}
+
+
+def _spellings(spellings):
+    out = dict(DEFAULT_SPELLINGS)
+    out.update(dict((k, v) for k, v in (spellings or {}).items() if v))
+    unknown = sorted(set(out) - set(DEFAULT_SPELLINGS))
+    if unknown:
+        raise ValueError("unknown initdb option name(s): %s (allowed: %s)" % (", ".join(unknown), ", ".join(sorted(DEFAULT_SPELLINGS))))
+    return out
+
+
+def _with_value(spelling, value):
+    """An option with its value: one word when the spelling ends in '=' (--locale=), else two (-E UTF8)."""
+    return [spelling + value] if spelling.endswith("=") else [spelling, value]
+
+
+def kingbase_initdb_argv(attributes, spellings=None):
+    """The initdb options that create a cluster with these attributes.
+
+    attributes: {database_mode ('' = not given: initdb's own default), enable_ci (bool), data_checksums (bool),
+    encoding ('' = not given), locale ('' = not given)}; spellings: {database_mode, enable_ci, data_checksums,
+    encoding, locale} -> the option as this initdb spells it (a trailing '=' joins option and value).
+    Order: encoding, locale, database mode, enable_ci, data checksums (the greenfield defaults give exactly
+    ["-E", "UTF8", "--locale=zh_CN.UTF-8"]). An unknown database mode or a non-boolean switch is a ValueError.
+    """
+    attributes = attributes or {}
+    sp = _spellings(spellings)
+    mode = str(attributes.get("database_mode") or "").strip().lower()
+    if mode and mode not in DATABASE_MODES:
+        raise ValueError("database_mode must be one of %s or empty, got %r" % (", ".join(DATABASE_MODES), mode))
+    for name in ("enable_ci", "data_checksums"):
+        if not isinstance(attributes.get(name, False), bool):
+            raise ValueError("%s must be a boolean, got %r" % (name, attributes.get(name)))
+    argv = []
+    if attributes.get("encoding"):
+        argv += _with_value(sp["encoding"], str(attributes["encoding"]))
+    if attributes.get("locale"):
+        argv += _with_value(sp["locale"], str(attributes["locale"]))
+    if mode:
+        argv += _with_value(sp["database_mode"], mode)
+    if attributes.get("enable_ci"):
+        argv.append(sp["enable_ci"])
+    if attributes.get("data_checksums"):
+        argv.append(sp["data_checksums"])
+    return argv
+
+
+def kingbase_initdb_planned(options, spellings=None, default_database_mode="pg"):
+    """The initdb-time attributes a cluster made with these initdb options will report (sys_settings names and
+    forms: on/off for the switches), read from the option list itself so an operator's own
+    kingbase_initdb_options is judged as given. Not given: database_mode is default_database_mode (what this
+    initdb makes without the option; '' or None: unknown), enable_ci and data_checksums are off, encoding and
+    locale are None (initdb takes them from its environment: unknown).
+    """
+    sp = _spellings(spellings)
+    out = {"database_mode": (str(default_database_mode).strip().lower() or None) if default_database_mode else None,
+           "enable_ci": "off", "data_checksums": "off", "server_encoding": None, "lc_collate": None, "lc_ctype": None}
+    valued = [("database_mode", sp["database_mode"]), ("database_mode", _LONG_FORMS["database_mode"]),
+              ("encoding", sp["encoding"]), ("encoding", _LONG_FORMS["encoding"]),
+              ("locale", sp["locale"]), ("lc_collate", _LONG_FORMS["lc_collate"]), ("lc_ctype", _LONG_FORMS["lc_ctype"])]
+    switches = [("enable_ci", sp["enable_ci"]), ("data_checksums", sp["data_checksums"]),
+                ("data_checksums", _LONG_FORMS["data_checksums"])]
+    options = [str(o) for o in (options or [])]
+    i = 0
+    while i < len(options):
+        word = options[i]
+        i += 1
+        for name, spelling in switches:
+            if word == spelling:
+                out[name] = "on"
+        for name, spelling in valued:
+            if spelling.endswith("="):
+                if not word.startswith(spelling):
+                    continue
+                value = word[len(spelling):]
+            elif word == spelling and i < len(options):
+                value = options[i]
+                i += 1
+            else:
+                continue
+            if name == "database_mode":
+                out["database_mode"] = value.strip().lower()
+            elif name == "encoding":
+                out["server_encoding"] = value
+            elif name == "locale":
+                out["lc_collate"] = out["lc_ctype"] = value
+            else:
+                out[name] = value
+            break
+    return out
+
+
+def kingbase_initdb_read(stdout):
+    """The initdb-time attributes from "name|setting" lines (ksql -At on sys_settings): every name of
+    INITDB_ATTRIBUTES, None for one the server did not report."""
+    out = dict((name, None) for name in INITDB_ATTRIBUTES)
+    for line in (stdout or "").splitlines():
+        name, sep, value = line.partition("|")
+        if sep and name.strip() in out:
+            out[name.strip()] = value.strip()
+    return out
+
 
 class FilterModule(object):
     def filters(self):
@@ -88,4 +200,7 @@ class FilterModule(object):
             "repmgr_cluster_show": repmgr_cluster_show,
             "kingbase_settings_lowered": kingbase_settings_lowered,
             "repmgr_failover_window": repmgr_failover_window,
+            "kingbase_initdb_argv": kingbase_initdb_argv,
+            "kingbase_initdb_planned": kingbase_initdb_planned,
+            "kingbase_initdb_read": kingbase_initdb_read,
         }

@@ -8,7 +8,9 @@ imports nothing from plugins/module_utils.
 Background (shared reference, domain research §1.7 and §4): a Kingbase licence.dat is bound to a MAC
 address, so a new host needs a re-issued licence; physical replication (sys_basebackup, repmgr standby
 clone, WAL shipping) needs the same CPU architecture and byte order and the same Kingbase version, and a
-different glibc changes collation order, which corrupts text indexes silently.
+different glibc changes collation order, which corrupts text indexes silently. The initdb-time attributes
+(K43: database mode, enable_ci, data checksums, encoding, locale) are fixed for the life of a cluster: a
+target must have its source's, whatever the route.
 """
 from __future__ import absolute_import, division, print_function
 
@@ -24,7 +26,15 @@ KINDS = ("kingbase", "bes", "other")
 DEFAULT_MAX_CLOCK_OFFSET_S = 1.0
 
 CODES = ("HOST_UNREACHABLE", "ARCH_MISMATCH", "GLIBC_DIFFERS", "VERSION_MISMATCH", "DISK_SHORT", "MEMORY_SHORT",
-         "PORT_IN_USE", "CLOCK_UNSYNCED", "CLOCK_OFFSET", "LICENCE_MISSING", "BACKUP_NOT_READY")
+         "PORT_IN_USE", "CLOCK_UNSYNCED", "CLOCK_OFFSET", "LICENCE_MISSING", "BACKUP_NOT_READY", "INITDB_MISMATCH",
+         "INITDB_UNKNOWN")
+# The initdb-time attributes compared (sys_settings names), and the kingbase role's variable that sets each.
+INITDB_ATTRIBUTES = ("database_mode", "enable_ci", "data_checksums", "server_encoding", "lc_collate", "lc_ctype")
+INITDB_VARIABLES = {"database_mode": "kingbase_database_mode", "enable_ci": "kingbase_enable_ci",
+                    "data_checksums": "kingbase_data_checksums", "server_encoding": "kingbase_encoding",
+                    "lc_collate": "kingbase_locale", "lc_ctype": "kingbase_locale"}
+_ON = ("on", "true", "yes", "1", "t")
+_OFF = ("off", "false", "no", "0", "f")
 
 
 def _gib(value):
@@ -123,6 +133,99 @@ def _dump_restore_version_problems(target, source, versions):
         "%s 声明的金仓版本为 %s，源主机 %s 为 %s：dump_restore 由接收方的 sys_dump 读取对方数据库，"
         "无法读取更新版本的服务器，割接或回退的导出导入可能失败（业务流量保持不变）；请两个方向都演练或使用相同版本"
         % (target, tv, source, sv))]
+
+
+def _initdb_norm(name, value):
+    """An attribute's value in a comparable form, None when unknown: on/off for the switches, the encoding
+    without case or separators (UTF-8 = UTF8), a locale's codeset likewise (zh_CN.UTF-8 = zh_CN.utf8)."""
+    if value is None or str(value).strip() == "":
+        return None
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    text = str(value).strip()
+    if name in ("enable_ci", "data_checksums"):
+        low = text.lower()
+        return "on" if low in _ON else ("off" if low in _OFF else low)
+    if name == "database_mode":
+        return text.lower()
+    if name == "server_encoding":
+        return re.sub("[-_]", "", text).upper()
+    lang, dot, rest = text.partition(".")
+    if not dot:
+        return text
+    codeset, at, modifier = rest.partition("@")
+    return lang + "." + re.sub("[-_]", "", codeset).lower() + at + modifier
+
+
+def _initdb_side(record, role):
+    """(values, why unusable or None) of one side's kingbase_initdb_attributes: a source counts only as read
+    from its running server; a target also as planned (what its initdb options will make)."""
+    if not isinstance(record, dict) or not record:
+        return None, "not read"
+    origin = record.get("origin")
+    usable = ("server",) if role == "source" else ("server", "planned")
+    if origin not in usable:
+        return None, "%s%s" % (origin or "no origin", (": %s" % record["error"]) if record.get("error") else "")
+    if record.get("error"):
+        return None, "read failed: %s" % record["error"]
+    return record, None
+
+
+def _initdb_problems(target, source, initdb):
+    """INITDB_MISMATCH (error) per attribute whose known values differ; INITDB_UNKNOWN (warning) per attribute
+    one side does not report (a server that lacks the setting, e.g. the lab's PostgreSQL stand-in before it
+    reported them), or once for the pair when a side's attributes could not be read at all."""
+    src, src_why = _initdb_side(initdb.get(source), "source")
+    tgt, tgt_why = _initdb_side(initdb.get(target), "target")
+    if src is None or tgt is None:
+        host, why = (source, src_why) if src is None else (target, tgt_why)
+        return [_problem(
+            "INITDB_UNKNOWN", "warning", target, "initdb attributes", why, "read from the source's running server",
+            "the initdb-time attributes of %s are unknown (%s): %s cannot be checked against %s (database mode, "
+            "enable_ci, checksums, encoding, locale); run the precheck with the source running, or compare them by hand"
+            % (host, why, target, source),
+            "%s 的 initdb 属性未知（%s）：无法核对 %s 与 %s 的数据库模式、大小写敏感（enable_ci）、数据校验、编码与区域设置；"
+            "请在源库运行时重新预检，或人工核对" % (host, why, target, source))]
+    planned = tgt.get("origin") == "planned"
+    out = []
+    for name in INITDB_ATTRIBUTES:
+        sv, tv = src.get(name), tgt.get(name)
+        sn, tn = _initdb_norm(name, sv), _initdb_norm(name, tv)
+        variable = INITDB_VARIABLES[name]
+        if sn is None or tn is None:
+            if sn is not None and planned:
+                out.append(_problem(
+                    "INITDB_UNKNOWN", "warning", target, name, tv, sv,
+                    "the initdb options of %s leave %s to initdb's default, which is not known (its source %s has %s): "
+                    "set %s for %s" % (target, name, source, sv, variable, target),
+                    "%s 的 initdb 参数未指定 %s，取 initdb 默认值（未知）；源主机 %s 为 %s：请为 %s 设置 %s"
+                    % (target, name, source, sv, target, variable)))
+                continue
+            host = source if sn is None else target
+            out.append(_problem(
+                "INITDB_UNKNOWN", "warning", target, name, tv, sv,
+                "%s does not report %s (%s %s, %s %s): check by hand that %s matches %s"
+                % (host, name, source, sv, target, tv, target, source),
+                "%s 未提供 %s（%s 为 %s，%s 为 %s）：请人工核对 %s 与 %s 是否一致"
+                % (host, name, source, sv, target, tv, target, source)))
+        elif sn != tn:
+            wanted = ("true" if sn == "on" else "false") if name in ("enable_ci", "data_checksums") else sv
+            if planned:
+                todo = ("set %s: %s for %s in the inventory so prepare initialises it with the source's value"
+                        % (variable, wanted, target))
+                todo_zh = "请在库存中为 %s 设置 %s: %s，使 prepare 按源库的值初始化" % (target, variable, wanted)
+            else:
+                todo = ("it is fixed at initdb: empty %s's data directory and let prepare initialise it again with "
+                        "%s: %s, or choose another target" % (target, variable, wanted))
+                todo_zh = ("该属性只能在 initdb 时设定：请清空 %s 的数据目录，并设置 %s: %s 后由 prepare 重新初始化，或另选目标主机"
+                           % (target, variable, wanted))
+            out.append(_problem(
+                "INITDB_MISMATCH", "error", target, name, tv, sv,
+                "%s %s %s = %s but its source %s has %s; %s"
+                % (target, "will be created with" if planned else "has", name, tv, source, sv, todo),
+                "%s 的 %s %s %s，源主机 %s 为 %s；%s"
+                % (target, name, "将初始化为" if planned else "为", tv, source, sv, todo_zh)))
+    return out
 
 
 def _disk_problems(host, required, facts):
@@ -260,7 +363,15 @@ def migration_precheck_problems(plan):
     plan: {route, pairs: [{target, source, kind}], facts: {host: migration_facts result},
     requirements: {host: {paths: {path: bytes}, ports_free: [ints], min_mem_bytes}},
     licence_required: {host: bool} (a host not named: required when it is the target of a kingbase pair),
-    max_clock_offset_s (1.0), versions: {host: {kingbase, bes}}, backup: {ok, detail}, unreachable: [hosts]}.
+    max_clock_offset_s (1.0), versions: {host: {kingbase, bes}}, backup: {ok, detail}, unreachable: [hosts],
+    initdb: {host: kingbase_initdb_attributes} (the kingbase role's entry point initdb_attributes; absent: not
+    judged)}.
+
+    Initdb-time attributes, on every route, per kingbase pair: the source's as read from its running server
+    against the target's, read from its server or, before it exists, as its initdb options will make them.
+    A known difference is an INITDB_MISMATCH error naming both hosts, the attribute, both values and the
+    variable to set; a value one side does not report (null) is an INITDB_UNKNOWN warning, not an error (a
+    server may lack the setting, as the lab's stand-in did), and so is a side not read at all (one warning).
 
     A host that is unreachable or has no facts (or a failed / unreachable registered result) gets
     HOST_UNREACHABLE and no other check that needs its facts.
@@ -301,9 +412,12 @@ def migration_precheck_problems(plan):
             "%s is %s: none of its checks could run" % (host, "unreachable" if host in unreachable
                                                        else "without migration facts (not gathered)"),
             "%s %s：其各项检查均无法执行" % (host, "不可达" if host in unreachable else "未采集到迁移事实")))
+    initdb = plan.get("initdb")
     for pair in pairs:
         if pair["target"] in usable and pair["source"] in usable:
             problems += _pair_problems(route, pair, facts, versions)
+            if pair["kind"] == "kingbase" and initdb is not None:
+                problems += _initdb_problems(pair["target"], pair["source"], initdb)
     for host in sorted(usable):
         host_facts = facts[host]
         req = requirements.get(host) or {}

@@ -1,5 +1,8 @@
 """Kingbase output filters (plugins/filter/kingbase_filters.py)."""
-from kingbase_filters import kingbase_settings_lowered, repmgr_cluster_show
+import pytest
+
+from kingbase_filters import (kingbase_initdb_argv, kingbase_initdb_planned, kingbase_initdb_read,
+                              kingbase_settings_lowered, repmgr_cluster_show)
 
 SHOW = """ ID | Name      | Role    | Status    | Upstream  | Location | Priority | Timeline | Connection string
 ----+-----------+---------+-----------+-----------+----------+----------+----------+------------------
@@ -38,3 +41,67 @@ def test_repmgr_failover_window_reads_the_live_reconnect_settings():
     assert repmgr_failover_window("node_id=1\n") == 60
     assert repmgr_failover_window("reconnect_attempts=3\n#reconnect_interval=100\nreconnect_interval=5\n") == 15
     assert repmgr_failover_window("reconnect_attempts=many\n") is None
+
+# --- initdb-time attributes ---------------------------------------------------------------------------------
+
+GREENFIELD = {"database_mode": "", "enable_ci": False, "data_checksums": False, "encoding": "UTF8", "locale": "zh_CN.UTF-8"}
+
+
+def test_initdb_argv_greenfield_is_what_the_role_always_ran():
+    assert kingbase_initdb_argv(GREENFIELD) == ["-E", "UTF8", "--locale=zh_CN.UTF-8"]
+    assert kingbase_initdb_argv(GREENFIELD, {}) == ["-E", "UTF8", "--locale=zh_CN.UTF-8"]
+
+
+def test_initdb_argv_all_attributes_and_spellings():
+    vendor = dict(GREENFIELD, database_mode="Oracle", enable_ci=True, data_checksums=True)
+    assert kingbase_initdb_argv(vendor) == ["-E", "UTF8", "--locale=zh_CN.UTF-8", "-m", "oracle", "--enable-ci", "-k"]
+    spelled = {"database_mode": "--dbmode=", "data_checksums": "--data-checksums", "encoding": "--encoding=",
+               "locale": "--locale"}
+    assert kingbase_initdb_argv(vendor, spelled) == ["--encoding=UTF8", "--locale", "zh_CN.UTF-8", "--dbmode=oracle",
+                                                     "--enable-ci", "--data-checksums"]
+    assert kingbase_initdb_argv({"database_mode": "pg"}) == ["-m", "pg"]
+    assert kingbase_initdb_argv({}) == [] and kingbase_initdb_argv(None) == []
+
+
+def test_initdb_argv_refuses_what_initdb_would():
+    with pytest.raises(ValueError, match="database_mode"):
+        kingbase_initdb_argv(dict(GREENFIELD, database_mode="sqlserver"))
+    with pytest.raises(ValueError, match="enable_ci"):
+        kingbase_initdb_argv(dict(GREENFIELD, enable_ci="on"))
+    with pytest.raises(ValueError, match="unknown initdb option"):
+        kingbase_initdb_argv(GREENFIELD, {"collation": "--lc-collate="})
+
+
+def test_initdb_planned_reads_the_options_back():
+    assert kingbase_initdb_planned(["-E", "UTF8", "--locale=zh_CN.UTF-8"]) == {
+        "database_mode": "pg", "enable_ci": "off", "data_checksums": "off", "server_encoding": "UTF8",
+        "lc_collate": "zh_CN.UTF-8", "lc_ctype": "zh_CN.UTF-8"}
+    argv = kingbase_initdb_argv(dict(GREENFIELD, database_mode="oracle", enable_ci=True, data_checksums=True))
+    assert kingbase_initdb_planned(argv, None, "pg") == {
+        "database_mode": "oracle", "enable_ci": "on", "data_checksums": "on", "server_encoding": "UTF8",
+        "lc_collate": "zh_CN.UTF-8", "lc_ctype": "zh_CN.UTF-8"}
+    # An operator's own list, in PostgreSQL's long forms; lc-collate after locale wins for that one.
+    own = ["--dbmode=MySQL", "--encoding=GBK", "--locale=zh_CN.GBK", "--lc-collate=C", "--data-checksums"]
+    assert kingbase_initdb_planned(own) == {
+        "database_mode": "mysql", "enable_ci": "off", "data_checksums": "on", "server_encoding": "GBK",
+        "lc_collate": "C", "lc_ctype": "zh_CN.GBK"}
+    # Spellings given as variables; nothing given: the default mode, switches off, encoding/locale unknown.
+    assert kingbase_initdb_planned(["--mode", "oracle", "--ci"], {"database_mode": "--mode", "enable_ci": "--ci"})[
+        "database_mode"] == "oracle"
+    assert kingbase_initdb_planned([], None, "") == {
+        "database_mode": None, "enable_ci": "off", "data_checksums": "off", "server_encoding": None,
+        "lc_collate": None, "lc_ctype": None}
+    assert kingbase_initdb_planned([], None, "oracle")["database_mode"] == "oracle"
+
+
+def test_initdb_read_from_sys_settings():
+    out = "data_checksums|off\ndatabase_mode|oracle\nenable_ci|on\nlc_collate|zh_CN.UTF-8\nlc_ctype|zh_CN.UTF-8\n" \
+          "server_encoding|UTF8\nport|54321\n"
+    assert kingbase_initdb_read(out) == {"database_mode": "oracle", "enable_ci": "on", "data_checksums": "off",
+                                         "server_encoding": "UTF8", "lc_collate": "zh_CN.UTF-8", "lc_ctype": "zh_CN.UTF-8"}
+    # A server without the Kingbase-only rows (PostgreSQL): those are None.
+    assert kingbase_initdb_read("server_encoding|UTF8\n") == {
+        "database_mode": None, "enable_ci": None, "data_checksums": None, "server_encoding": "UTF8",
+        "lc_collate": None, "lc_ctype": None}
+    assert kingbase_initdb_read("") == kingbase_initdb_read(None) == dict.fromkeys(
+        ("database_mode", "enable_ci", "data_checksums", "server_encoding", "lc_collate", "lc_ctype"))

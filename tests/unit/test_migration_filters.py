@@ -317,18 +317,126 @@ def test_backup_not_ready():
         "the latest backup was not judged"
 
 
+# --- INITDB_MISMATCH, INITDB_UNKNOWN --------------------------------------------------------------------------
+
+def initdb_attrs(origin="server", error=None, **over):
+    """A kingbase_initdb_attributes fact as the kingbase role's entry point initdb_attributes sets it."""
+    a = {"origin": origin, "error": error, "database_mode": "pg", "enable_ci": "off", "data_checksums": "off",
+         "server_encoding": "UTF8", "lc_collate": "zh_CN.UTF-8", "lc_ctype": "zh_CN.UTF-8"}
+    a.update(over)
+    return a
+
+
+def initdb_plan(source, target, route="physical"):
+    return plan(route, initdb={"hzq-kb01": source, "hzq-ckb01": target})
+
+
+def test_initdb_equal_attributes_are_no_problem_on_every_route():
+    for route in mf.ROUTES:
+        assert mf.migration_precheck_problems(initdb_plan(initdb_attrs(), initdb_attrs(), route)) == []
+        assert mf.migration_precheck_problems(initdb_plan(initdb_attrs(), initdb_attrs("planned"), route)) == []
+    # Spelling differences are not differences: UTF-8/UTF8, utf8 codeset, on/true, booleans, case.
+    same = initdb_attrs(database_mode="PG", enable_ci=False, data_checksums="false", server_encoding="utf-8",
+                        lc_collate="zh_CN.utf8", lc_ctype="zh_CN.UTF8")
+    assert mf.migration_precheck_problems(initdb_plan(initdb_attrs(), same)) == []
+    # Not judged without the initdb map (an older plan), nor on a BES pair.
+    assert mf.migration_precheck_problems(plan()) == []
+
+
+def test_initdb_database_mode_differs_is_exactly_one_error():
+    problems = mf.migration_precheck_problems(initdb_plan(initdb_attrs(database_mode="oracle"), initdb_attrs()))
+    assert problems == [{
+        "code": "INITDB_MISMATCH", "severity": "error", "host": "hzq-ckb01", "variable_or_item": "database_mode",
+        "value": "pg", "allowed": "oracle",
+        "message": "hzq-ckb01 has database_mode = pg but its source hzq-kb01 has oracle; it is fixed at initdb: "
+                   "empty hzq-ckb01's data directory and let prepare initialise it again with "
+                   "kingbase_database_mode: oracle, or choose another target",
+        "message_zh": "hzq-ckb01 的 database_mode 为 pg，源主机 hzq-kb01 为 oracle；该属性只能在 initdb 时设定："
+                      "请清空 hzq-ckb01 的数据目录，并设置 kingbase_database_mode: oracle 后由 prepare 重新初始化，或另选目标主机"}]
+    # The same on every route.
+    for route in mf.ROUTES:
+        assert codes(mf.migration_precheck_problems(
+            initdb_plan(initdb_attrs(database_mode="oracle"), initdb_attrs(), route))) == ["INITDB_MISMATCH"]
+
+
+def test_initdb_planned_target_is_told_which_variable_to_set():
+    problems = mf.migration_precheck_problems(initdb_plan(
+        initdb_attrs(database_mode="oracle", enable_ci="on", lc_collate="C", lc_ctype="C"), initdb_attrs("planned")))
+    assert [(p["code"], p["severity"], p["variable_or_item"], p["value"], p["allowed"]) for p in problems] == [
+        ("INITDB_MISMATCH", "error", "database_mode", "pg", "oracle"),
+        ("INITDB_MISMATCH", "error", "enable_ci", "off", "on"),
+        ("INITDB_MISMATCH", "error", "lc_collate", "zh_CN.UTF-8", "C"),
+        ("INITDB_MISMATCH", "error", "lc_ctype", "zh_CN.UTF-8", "C")]
+    assert problems[1]["message"] == (
+        "hzq-ckb01 will be created with enable_ci = off but its source hzq-kb01 has on; set kingbase_enable_ci: true "
+        "for hzq-ckb01 in the inventory so prepare initialises it with the source's value")
+    assert problems[1]["message_zh"] == (
+        "hzq-ckb01 的 enable_ci 将初始化为 off，源主机 hzq-kb01 为 on；请在库存中为 hzq-ckb01 设置 kingbase_enable_ci: true，"
+        "使 prepare 按源库的值初始化")
+    assert "kingbase_locale: C" in problems[2]["message"]
+    checksums = mf.migration_precheck_problems(initdb_plan(initdb_attrs(data_checksums="on"), initdb_attrs("planned")))
+    assert [(p["code"], p["variable_or_item"]) for p in checksums] == [("INITDB_MISMATCH", "data_checksums")]
+    assert "kingbase_data_checksums: true" in checksums[0]["message"]
+
+
+def test_initdb_unknown_value_is_a_warning_not_an_error():
+    # The source does not report database_mode (a server without the setting): a warning, the rest compared.
+    problems = mf.migration_precheck_problems(initdb_plan(initdb_attrs(database_mode=None),
+                                                          initdb_attrs(database_mode="oracle", enable_ci="on")))
+    assert [(p["code"], p["severity"], p["variable_or_item"], p["value"], p["allowed"]) for p in problems] == [
+        ("INITDB_UNKNOWN", "warning", "database_mode", "oracle", None),
+        ("INITDB_MISMATCH", "error", "enable_ci", "on", "off")]
+    assert problems[0]["message"] == ("hzq-kb01 does not report database_mode (hzq-kb01 None, hzq-ckb01 oracle): "
+                                      "check by hand that hzq-ckb01 matches hzq-kb01")
+    # Both sides without it: still a warning (unknown is never equal).
+    both = mf.migration_precheck_problems(initdb_plan(initdb_attrs(enable_ci=None), initdb_attrs(enable_ci=None)))
+    assert [(p["code"], p["severity"], p["variable_or_item"]) for p in both] == [("INITDB_UNKNOWN", "warning", "enable_ci")]
+    # A planned target whose options leave the mode to initdb's unknown default.
+    planned = mf.migration_precheck_problems(initdb_plan(initdb_attrs(), initdb_attrs("planned", database_mode=None)))
+    assert [(p["code"], p["severity"], p["variable_or_item"]) for p in planned] == [("INITDB_UNKNOWN", "warning", "database_mode")]
+    assert "set kingbase_database_mode for hzq-ckb01" in planned[0]["message"]
+
+
+def test_initdb_side_not_read_is_one_warning():
+    cases = [
+        (initdb_attrs("stopped", "the server does not run", **dict.fromkeys(mf.INITDB_ATTRIBUTES)), initdb_attrs(),
+         "hzq-kb01", "stopped: the server does not run"),
+        # A source's planned values are no record of its cluster.
+        (initdb_attrs("planned"), initdb_attrs(), "hzq-kb01", "planned"),
+        (initdb_attrs(error="FATAL: password authentication failed"), initdb_attrs(), "hzq-kb01",
+         "read failed: FATAL: password authentication failed"),
+        (None, initdb_attrs(), "hzq-kb01", "not read"),
+        (initdb_attrs(), None, "hzq-ckb01", "not read"),
+        (initdb_attrs(), initdb_attrs("stopped", "the server does not run"), "hzq-ckb01",
+         "stopped: the server does not run"),
+    ]
+    for source, target, host, why in cases:
+        problems = mf.migration_precheck_problems(initdb_plan(source, target))
+        assert [(p["code"], p["severity"], p["host"], p["variable_or_item"], p["value"]) for p in problems] == [
+            ("INITDB_UNKNOWN", "warning", "hzq-ckb01", "initdb attributes", why)], (source, target)
+        assert problems[0]["message"].startswith("the initdb-time attributes of %s are unknown (%s)" % (host, why))
+
+
+def test_initdb_not_judged_for_an_unreachable_pair():
+    p = initdb_plan(initdb_attrs(database_mode="oracle"), initdb_attrs())
+    p["unreachable"] = ["hzq-ckb01"]
+    assert codes(mf.migration_precheck_problems(p)) == ["HOST_UNREACHABLE"]
+
+
 # --- everything together, validation, summary, required bytes ----------------------------------------------
 
 def test_all_problems_are_reported_together():
     p = plan(backup={"ok": False, "detail": "no full backup in 8 days"}, unreachable=["hzq-bes01"],
              versions={"hzq-ckb01": {"kingbase": "V008R006C009"}, "hzq-kb01": {"kingbase": "V008R006C008"}},
-             max_clock_offset_s=1.0)
+             max_clock_offset_s=1.0,
+             initdb={"hzq-kb01": initdb_attrs(database_mode="oracle", enable_ci=None),
+                     "hzq-ckb01": initdb_attrs(origin="planned")})
     p["facts"]["hzq-ckb01"] = host_facts(machine="aarch64", glibc="glibc 2.34", licence_macs=[SOURCE_MAC],
                                          free=10 * GIB, mem=8 * GIB, listening=(54321,), synced=False, offset=3.0)
     problems = mf.migration_precheck_problems(p)
     assert codes(problems) == sorted(mf.CODES)
     summary = mf.migration_precheck_summary(problems)
-    assert summary == {"errors": len(mf.CODES) - 1, "warnings": 1, "ok": False,
+    assert summary == {"errors": len(mf.CODES) - 2, "warnings": 2, "ok": False,
                        "by_code": dict((code, 1) for code in mf.CODES)}
 
 
