@@ -189,7 +189,7 @@ def test_systemd_unit():
 def test_ini_with_systemd_parser():
     d = hb.parse_systemd(fixture("sys_rman.conf"))
     assert d["global.repo1-host"] == "10.231.10.51"
-    assert d["city_a.pg1-port"] == "54321"
+    assert d["city_a.kb1-port"] == "54321"
 
 
 def test_lines_and_version():
