@@ -1,6 +1,6 @@
 """The vendor-installed lab's stand-ins (lab/media/kingbase-vendor, lab/lab.py container options), on the controller.
 
-sys_rman speaks the vendor's interface: kbN-* options (configuration file and command line) reach pgBackRest as
+sys_rman (lab/media/kingbase/Server/bin/sys_rman, the one stand-in both labs install) speaks the vendor's interface: kbN-* options (configuration file and command line) reach pgBackRest as
 pgN-*, pgN-* options are refused as the real sys_rman refuses them, and no password reaches a configuration file
 (the translation is private and removed). repmgr.conf's vendor keys are kept from upstream repmgr.
 """
@@ -16,7 +16,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "lab" / "media" / "kingbase-vendor"
-SYS_RMAN = VENDOR / "bin" / "sys_rman"
+# One sys_rman stand-in for both labs: the greenfield media's (vendor_install.yml does not overlay it).
+SYS_RMAN = ROOT / "lab" / "media" / "kingbase" / "Server" / "bin" / "sys_rman"
 
 
 def load(name, path):
