@@ -343,27 +343,224 @@ def backup_status_problems(records, now, max_age_hours, rights=None, archiving=N
     return [backup_problem_line(f) for f in backup_status_findings(records, now, max_age_hours, rights, archiving)]
 
 
+def _shell_words(command):
+    """A command line's words as the shell reads them (quotes, a trailing comment dropped), or None when it does
+    not parse (an unbalanced quote)."""
+    try:
+        lexer = shlex.shlex(command or "", posix=True, punctuation_chars=";&|<>")
+        lexer.whitespace_split = True
+        return list(lexer)
+    except ValueError:
+        return None
+
+
+def sysrman_options(command):
+    """The sys_rman options --config and --stanza of a command line (an archive_command, a cron entry), in both
+    forms: --config=<file> (this project's) and --config <file> (the vendor's sys_backup.sh, K37); the first of
+    each counts. {"config": ..., "stanza": ...}, None where not given."""
+    words = _shell_words(command) or []
+    found = {"config": None, "stanza": None}
+    for i, word in enumerate(words):
+        for option in ("config", "stanza"):
+            flag = "--" + option
+            if found[option] is not None:
+                continue
+            if word.startswith(flag + "="):
+                found[option] = word[len(flag) + 1:]
+            elif word == flag and i + 1 < len(words):
+                found[option] = words[i + 1]
+    return found
+
+
 def sysrman_archive_push(command, config, stanza):
     """Does an archive_command run sys_rman archive-push with this configuration file and stanza? Both option
     forms count: --config=<file> (this project's) and --config <file> (the vendor's sys_backup.sh, K37), the same
     for --stanza; quotes and a trailing shell comment (the lab's '# pgbackrest') are read as the shell would."""
-    try:
-        lexer = shlex.shlex(command or "", posix=True, punctuation_chars=";&|<>")
-        lexer.whitespace_split = True
-        words = list(lexer)
-    except ValueError:
+    words = _shell_words(command)
+    if words is None:
         return False
-    found = {}
-    for i, word in enumerate(words):
-        for option in ("config", "stanza"):
-            flag = "--" + option
-            if word.startswith(flag + "="):
-                found.setdefault(option, word[len(flag) + 1:])
-            elif word == flag and i + 1 < len(words):
-                found.setdefault(option, words[i + 1])
+    found = sysrman_options(command)
     runs_sysrman = any(w.rsplit("/", 1)[-1] == "sys_rman" for w in words)
     return (runs_sysrman and "archive-push" in words and found.get("config") == config
             and found.get("stanza") == stanza)
+
+
+# --- A vendor's sys_backup.sh schedule on a managed cluster (kingbase_backup_vendor_setup) -------------------
+
+VENDOR_SETUPS = ("adopt", "retire")
+EXAMPLE_CHANGE_ID = "CR-2026-0142"
+RETIRED_MARK = "# huaian-platform-ops: retired by %s (the project's kingbase_backup jobs schedule this cluster's backups)"
+
+
+def vendor_backup_command(command):
+    """Does a cron command schedule a sys_rman backup (`sys_rman ... backup`, any --type) or run the vendor's
+    sys_backup.sh? archive-push, expire, info and kbha lines do not count."""
+    words = _shell_words(command)
+    if words is None:
+        words = (command or "").split()
+    names = [w.rsplit("/", 1)[-1] for w in words]
+    return "sys_backup.sh" in names or ("sys_rman" in names and "backup" in words)
+
+
+def vendor_backup_entries(backup):
+    """The active cron entries of discovery_facts.kingbase.backup (discovery's sys_rman / sys_backup entries) that
+    schedule backups, each with the --config and --stanza its command names (both option forms)."""
+    out = []
+    for entry in (backup or {}).get("cron") or []:
+        if entry.get("active") and vendor_backup_command(entry.get("command")):
+            item = dict(entry)
+            item.update(sysrman_options(entry.get("command")))
+            out.append(item)
+    return out
+
+
+def _vendor_problem(host, variable, value, what, allowed):
+    shown_value = "(not set)" if value is None else repr(value)
+    return {"host": host, "variable": variable, "value": shown_value, "allowed": allowed,
+            "message": "%s: %s = %s: %s; allowed: %s" % (host, variable, shown_value, what, allowed)}
+
+
+def sysrman_vendor_plan(members, stanza, id_pattern):
+    """What happens to a vendor's sys_backup.sh schedule in one cluster, and whether any host of it would end up
+    with two backup schedules (the vendor's cron entries beside the project's kingbase-<stanza>-full/-incr jobs).
+
+    members: {host: {"methods": kingbase_backup_methods, "setup": kingbase_backup_vendor_setup (adopt | retire),
+    "change": kingbase_backup_vendor_retire_change, "backup": discovery_facts.kingbase.backup or None (not
+    discovered), "discovery_required": True when the host may carry a vendor install (the inventory observes by
+    default) and so must have been discovered before the project schedules sys_rman backups of it}}.
+    Returns {stanza, vendor_hosts: [hosts with active vendor backup entries], entries: {host: [entries]},
+    adopt: the cluster keeps the vendor's schedule, retire: [hosts whose vendor entries the role comments out],
+    project_schedules: the project's own jobs are installed for the stanza, archive: {host: {config, stanza}} the
+    archive_command each host must run (the vendor's under adopt, else None: the project's), problems: [{host,
+    variable, value, allowed, message}]}. A host is refused rather than left with two schedules.
+    """
+    members = members or {}
+    problems = []
+    entries = {}
+    wants_sysrman = any("sys_rman" in (members[h].get("methods") or []) for h in members)
+    for host in sorted(members):
+        m = members[host]
+        setup, change = m.get("setup"), m.get("change") or ""
+        if setup not in VENDOR_SETUPS:
+            problems.append(_vendor_problem(host, "kingbase_backup_vendor_setup", setup, "not a choice",
+                                            "adopt (keep the vendor's sys_backup.sh schedule) or retire (replace it, "
+                                            "with kingbase_backup_vendor_retire_change)"))
+        if setup == "retire" and not (isinstance(change, str) and re.match(id_pattern, change)):
+            problems.append(_vendor_problem(
+                host, "kingbase_backup_vendor_retire_change", change or None,
+                "retiring the vendor's backup schedule is a recorded change and this is not a change id",
+                "a string matching %s, e.g. %s, beside kingbase_backup_vendor_setup: retire" % (id_pattern, EXAMPLE_CHANGE_ID)))
+        if setup == "adopt" and change:
+            problems.append(_vendor_problem(
+                host, "kingbase_backup_vendor_retire_change", change, "set while kingbase_backup_vendor_setup is adopt",
+                "a change id only beside kingbase_backup_vendor_setup: retire; remove it otherwise"))
+        if m.get("backup") is None:
+            if m.get("discovery_required") and wants_sysrman:
+                problems.append(_vendor_problem(
+                    host, "discovery_facts.kingbase.backup", None,
+                    "not discovered: a backup schedule the vendor's sys_backup.sh left on it cannot be ruled out",
+                    "run playbooks/discover.yml for the host and review host_vars/%s/discovered.yml first" % host))
+            continue
+        found = vendor_backup_entries(m["backup"])
+        if found:
+            entries[host] = found
+    vendor_hosts = sorted(entries)
+    setups = sorted(set(members[h].get("setup") for h in vendor_hosts if members[h].get("setup") in VENDOR_SETUPS))
+    if len(setups) > 1:
+        for host in vendor_hosts:
+            problems.append(_vendor_problem(
+                host, "kingbase_backup_vendor_setup", members[host].get("setup"),
+                "the members of cluster %s with the vendor's backup entries (%s) choose differently: half the vendor's "
+                "schedule would stay" % (stanza, ", ".join(vendor_hosts)),
+                "one choice for the whole cluster (set it in the cluster's group_vars)"))
+    adopt = any(members[h].get("setup") != "retire" for h in vendor_hosts)
+    project_schedules = wants_sysrman and not adopt
+    # Retired only when the whole cluster retires (a cluster that keeps any vendor entry keeps them all).
+    retire = [] if adopt else [h for h in vendor_hosts if re.match(id_pattern, members[h].get("change") or "")]
+    # Whatever the settings, never two schedules: every vendor entry left in place beside the project's jobs.
+    for host in vendor_hosts:
+        if project_schedules and host not in retire:
+            problems.append(_vendor_problem(
+                host, "kingbase_backup_vendor_setup", members[host].get("setup"),
+                "the vendor's backup entries (%s) would stay beside the project's kingbase-%s-full/-incr jobs: a backup "
+                "scheduled twice" % ("; ".join("%s: %s" % (e.get("source"), e.get("schedule")) for e in entries[host]), stanza),
+                "adopt, or retire with kingbase_backup_vendor_retire_change: <change id>"))
+    archive = {}
+    for host in sorted(members):
+        if adopt and "sys_rman" in (members[host].get("methods") or []):
+            backup = members[host].get("backup") or {}
+            archive[host] = {"config": backup.get("config"), "stanza": backup.get("stanza")}
+            if not backup.get("config") or not backup.get("stanza"):
+                problems.append(_vendor_problem(
+                    host, "discovery_facts.kingbase.backup.archive_command", backup.get("archive_command"),
+                    "cluster %s adopts the vendor's sys_rman schedule, and this member's archive_command names no "
+                    "sys_rman configuration and stanza: its WAL would not reach the vendor's repository" % stanza,
+                    "the vendor's `sys_rman --config <repo>/sys_rman.conf --stanza=<stanza> archive-push %p` on every "
+                    "member (sys_backup.sh init), discovered again"))
+        else:
+            archive[host] = None
+    unique = {}
+    for p in problems:
+        unique.setdefault(p["message"], p)
+    return {"stanza": stanza, "vendor_hosts": vendor_hosts, "entries": entries, "adopt": adopt, "retire": retire,
+            "project_schedules": project_schedules, "archive": archive,
+            "problems": sorted(unique.values(), key=lambda p: (p["host"], p["variable"], p["message"]))}
+
+
+def sysrman_vendor_plans(hostvars, hosts, id_pattern, default_setup="adopt", default_methods=("sys_dump",)):
+    """Filter: sysrman_vendor_plan for every cluster of hosts (the kingbase group), {stanza: plan}. Reads each host's
+    kingbase_cluster_name (the stanza), kingbase_backup_methods, kingbase_backup_vendor_setup,
+    kingbase_backup_vendor_retire_change, discovery_facts and adoption_mode_default from hostvars; the role's
+    defaults stand in for what a host does not set."""
+    clusters = {}
+    for host in hosts or []:
+        hv = hostvars[host]
+        stanza = hv.get("kingbase_cluster_name") or host
+        facts = hv.get("discovery_facts") or {}
+        backup = (facts.get("kingbase") or {}).get("backup") if isinstance(facts, dict) else None
+        clusters.setdefault(stanza, {})[host] = {
+            "methods": list(hv.get("kingbase_backup_methods", list(default_methods)) or []),
+            "setup": hv.get("kingbase_backup_vendor_setup", default_setup),
+            "change": hv.get("kingbase_backup_vendor_retire_change", ""),
+            "backup": backup,
+            "discovery_required": hv.get("adoption_mode_default", "observe") != "managed"}
+    return dict((stanza, sysrman_vendor_plan(members, stanza, id_pattern)) for stanza, members in clusters.items())
+
+
+def sysrman_retire_cron(text, change_id):
+    """A crontab's text with every active vendor backup entry (vendor_backup_command) commented out, each under a
+    line naming the change; other lines (kbha, archive-push, already commented ones) unchanged. The entry stays
+    readable as a commented-out entry (discovery reports it inactive). {"text": ..., "retired": [lines]}."""
+    out, retired = [], []
+    pattern = re.compile(r"^\s*(@\w+|(\S+\s+){5})")
+    for line in (text or "").splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and pattern.match(stripped) \
+                and not re.match(r"^[A-Za-z_][A-Za-z0-9_]*\s*=", stripped) and vendor_backup_command(stripped):
+            out.append(RETIRED_MARK % change_id)
+            out.append("#" + line)
+            retired.append(line)
+        else:
+            out.append(line)
+    new = "\n".join(out) + ("\n" if (text or "").endswith("\n") or retired else "")
+    return {"text": new if retired else (text or ""), "retired": retired}
+
+
+def sysrman_info_summary(stdout):
+    """`sys_rman --output=json info` of one stanza -> {stanza, status, backups, last: {label, type, stop}, last_full:
+    {label, stop}} (stop: epoch seconds), or {error} when the output is not that JSON."""
+    import json
+    try:
+        info = json.loads(stdout or "")[0]
+    except (ValueError, IndexError, KeyError, TypeError):
+        return {"error": "not sys_rman info JSON: %s" % ((stdout or "").strip().splitlines() or [""])[0][:200]}
+    backups = info.get("backup") or []
+
+    def brief(b):
+        return {"label": b.get("label"), "type": b.get("type"), "stop": (b.get("timestamp") or {}).get("stop")}
+    fulls = [b for b in backups if b.get("type") == "full"]
+    return {"stanza": info.get("name"), "status": (info.get("status") or {}).get("message"), "backups": len(backups),
+            "last": brief(backups[-1]) if backups else None, "last_full": brief(fulls[-1]) if fulls else None}
 
 
 class FilterModule(object):
@@ -379,4 +576,8 @@ class FilterModule(object):
             "backup_status_problems": backup_status_problems,
             "backup_problem_line": backup_problem_line,
             "sysrman_archive_push": sysrman_archive_push,
+            "sysrman_options": sysrman_options,
+            "sysrman_vendor_plans": sysrman_vendor_plans,
+            "sysrman_retire_cron": sysrman_retire_cron,
+            "sysrman_info_summary": sysrman_info_summary,
         }

@@ -254,3 +254,178 @@ def test_sysrman_archive_push_accepts_both_config_forms():
                 "pgbackrest --config=/etc/sys_rman/sys_rman.conf --stanza=city_a archive-push %p",
                 "sys_rman --config '/etc/sys_rman/sys_rman.conf --stanza=city_a archive-push %p"]:
         assert not bf.sysrman_archive_push(bad, conf, stanza), bad
+
+
+# --- A vendor's sys_backup.sh schedule: adopt or retire (kingbase_backup_vendor_setup) ------------------------
+
+PATTERN = r"^[A-Z][A-Z0-9]{1,9}-[0-9]{4}-[0-9]{3,6}$"
+KB_BIN = "/home/kingbase/cluster/kingbase/bin"
+VENDOR_FULL = ("%s/sys_rman --config=/home/kingbase/kbbr_repo/sys_rman.conf --stanza=kingbase --archive-copy "
+               "--type=full backup >>/tmp/sys_rman_backup_full.log 2>&1" % KB_BIN)
+VENDOR_INCR = VENDOR_FULL.replace("full", "incr")
+KBHA = ". /etc/profile;%s/kbha -A daemon -f /home/kingbase/cluster/kingbase/etc/repmgr.conf" % KB_BIN
+VENDOR_ARCHIVE = "%s/sys_rman --config /home/kingbase/kbbr_repo/sys_rman.conf --stanza=kingbase archive-push %%p" % KB_BIN
+
+
+def discovered(*crons, archive=VENDOR_ARCHIVE):
+    """discovery_facts.kingbase.backup as estate_discover records it."""
+    return {"archive_command": archive, "tool": "sys_rman", "config": "/home/kingbase/kbbr_repo/sys_rman.conf",
+            "stanza": "kingbase", "cron": [dict(c) for c in crons]}
+
+
+def cron(command, active=True, schedule="0 2 */7 * *", source="/etc/cron.d/KINGBASECRON"):
+    return {"source": source, "schedule": schedule, "command": command, "active": active}
+
+
+def member(setup="adopt", change="", backup=None, methods=("sys_rman",), required=True):
+    return {"methods": list(methods), "setup": setup, "change": change, "backup": backup, "discovery_required": required}
+
+
+def test_vendor_backup_command_counts_backups_and_sys_backup_only():
+    assert bf.vendor_backup_command(VENDOR_FULL)
+    assert bf.vendor_backup_command("/opt/kb/bin/sys_backup.sh start")
+    assert bf.vendor_backup_command("sys_rman --config /r/sys_rman.conf --stanza kingbase --type=incr backup")
+    for other in [KBHA, VENDOR_ARCHIVE, "sys_rman --config=/r/s.conf --stanza=k expire",
+                  "sys_rman --config=/r/s.conf --stanza=k info", "/usr/bin/find /backup -mtime +7 -delete", ""]:
+        assert not bf.vendor_backup_command(other), other
+
+
+def test_sysrman_options_reads_both_config_forms():
+    assert bf.sysrman_options(VENDOR_FULL) == {"config": "/home/kingbase/kbbr_repo/sys_rman.conf", "stanza": "kingbase"}
+    assert bf.sysrman_options(VENDOR_ARCHIVE) == {"config": "/home/kingbase/kbbr_repo/sys_rman.conf", "stanza": "kingbase"}
+    assert bf.sysrman_options("sys_rman --stanza city_a --config '/etc/x y.conf' backup") == {
+        "config": "/etc/x y.conf", "stanza": "city_a"}
+    assert bf.sysrman_options("sys_rman backup") == {"config": None, "stanza": None}
+    assert bf.sysrman_options("sys_rman --config") == {"config": None, "stanza": None}
+
+
+def test_vendor_entries_carry_their_config_in_either_form():
+    backup = discovered(cron(VENDOR_FULL), cron(VENDOR_INCR.replace("--config=", "--config "), schedule="0 4 */1 * *"),
+                        cron(VENDOR_FULL, active=False), cron(KBHA, schedule="*/1 * * * *"))
+    found = bf.vendor_backup_entries(backup)
+    assert [(e["schedule"], e["config"], e["stanza"]) for e in found] == [
+        ("0 2 */7 * *", "/home/kingbase/kbbr_repo/sys_rman.conf", "kingbase"),
+        ("0 4 */1 * *", "/home/kingbase/kbbr_repo/sys_rman.conf", "kingbase")]
+
+
+def test_greenfield_cluster_is_scheduled_by_the_project():
+    plan = bf.sysrman_vendor_plan({"city-kb01": member(required=False), "city-kb02": member(required=False)}, "city_a", PATTERN)
+    assert plan == {"stanza": "city_a", "vendor_hosts": [], "entries": {}, "adopt": False, "retire": [],
+                    "project_schedules": True, "archive": {"city-kb01": None, "city-kb02": None}, "problems": []}
+
+
+def test_adopt_keeps_the_vendors_schedule_and_archive_command():
+    vendor = discovered(cron(VENDOR_FULL), cron(VENDOR_INCR, schedule="0 4 */1 * *"))
+    plan = bf.sysrman_vendor_plan({"qjp-kb01": member(backup=discovered()), "qjp-kb02": member(backup=vendor)},
+                                  "kingbase", PATTERN)
+    assert plan["vendor_hosts"] == ["qjp-kb02"] and plan["adopt"] is True
+    assert plan["project_schedules"] is False and plan["retire"] == [] and plan["problems"] == []
+    assert plan["archive"] == {"qjp-kb01": {"config": "/home/kingbase/kbbr_repo/sys_rman.conf", "stanza": "kingbase"},
+                               "qjp-kb02": {"config": "/home/kingbase/kbbr_repo/sys_rman.conf", "stanza": "kingbase"}}
+
+
+def test_retire_with_a_change_id_replaces_the_vendors_schedule():
+    vendor = discovered(cron(VENDOR_FULL))
+    plan = bf.sysrman_vendor_plan({"qjp-kb01": member("retire", "CR-2026-0142", discovered()),
+                                   "qjp-kb02": member("retire", "CR-2026-0142", vendor)}, "kingbase", PATTERN)
+    assert plan["retire"] == ["qjp-kb02"] and plan["adopt"] is False and plan["project_schedules"] is True
+    assert plan["archive"] == {"qjp-kb01": None, "qjp-kb02": None} and plan["problems"] == []
+
+
+def test_retire_without_a_change_id_is_refused_as_two_schedules():
+    plan = bf.sysrman_vendor_plan({"qjp-kb01": member("retire", "", discovered()),
+                                   "qjp-kb02": member("retire", "soon", discovered(cron(VENDOR_FULL)))}, "kingbase", PATTERN)
+    assert plan["retire"] == [] and plan["project_schedules"] is True
+    assert [p["message"] for p in plan["problems"]] == [
+        "qjp-kb01: kingbase_backup_vendor_retire_change = (not set): retiring the vendor's backup schedule is a recorded "
+        "change and this is not a change id; allowed: a string matching %s, e.g. CR-2026-0142, beside "
+        "kingbase_backup_vendor_setup: retire" % PATTERN,
+        "qjp-kb02: kingbase_backup_vendor_retire_change = 'soon': retiring the vendor's backup schedule is a recorded "
+        "change and this is not a change id; allowed: a string matching %s, e.g. CR-2026-0142, beside "
+        "kingbase_backup_vendor_setup: retire" % PATTERN,
+        "qjp-kb02: kingbase_backup_vendor_setup = 'retire': the vendor's backup entries (/etc/cron.d/KINGBASECRON: "
+        "0 2 */7 * *) would stay beside the project's kingbase-kingbase-full/-incr jobs: a backup scheduled twice; "
+        "allowed: adopt, or retire with kingbase_backup_vendor_retire_change: <change id>"]
+
+
+def test_a_cluster_choosing_differently_is_refused_and_nothing_is_retired():
+    plan = bf.sysrman_vendor_plan({"a": member("adopt", "", discovered(cron(VENDOR_FULL))),
+                                   "b": member("retire", "CR-2026-0001", discovered(cron(VENDOR_INCR)))}, "k", PATTERN)
+    assert plan["adopt"] is True and plan["retire"] == [] and plan["project_schedules"] is False
+    assert [(p["host"], p["variable"], p["value"]) for p in plan["problems"]] == [
+        ("a", "kingbase_backup_vendor_setup", "'adopt'"), ("b", "kingbase_backup_vendor_setup", "'retire'")]
+    assert plan["problems"][0]["message"].startswith(
+        "a: kingbase_backup_vendor_setup = 'adopt': the members of cluster k with the vendor's backup entries (a, b) "
+        "choose differently")
+
+
+def test_undiscovered_vendor_host_and_bad_values_are_refused():
+    plan = bf.sysrman_vendor_plan({"x": member("keep", "", None), "y": member("adopt", "CR-2026-0142", discovered()),
+                                   "z": member("adopt", "", None, required=False)}, "k", PATTERN)
+    assert [(p["host"], p["variable"], p["value"], p["allowed"]) for p in plan["problems"]] == [
+        ("x", "discovery_facts.kingbase.backup", "(not set)",
+         "run playbooks/discover.yml for the host and review host_vars/x/discovered.yml first"),
+        ("x", "kingbase_backup_vendor_setup", "'keep'",
+         "adopt (keep the vendor's sys_backup.sh schedule) or retire (replace it, with kingbase_backup_vendor_retire_change)"),
+        ("y", "kingbase_backup_vendor_retire_change", "'CR-2026-0142'",
+         "a change id only beside kingbase_backup_vendor_setup: retire; remove it otherwise")]
+    assert plan["project_schedules"] is True and plan["vendor_hosts"] == []
+
+
+def test_adopt_refuses_a_member_whose_archive_command_names_no_sys_rman():
+    plan = bf.sysrman_vendor_plan({"a": member("adopt", "", discovered(cron(VENDOR_FULL))),
+                                   "b": member("adopt", "", dict(discovered(), archive_command="exit 0", config=None, stanza=None))},
+                                  "k", PATTERN)
+    assert [(p["host"], p["variable"]) for p in plan["problems"]] == [("b", "discovery_facts.kingbase.backup.archive_command")]
+    assert plan["archive"]["b"] == {"config": None, "stanza": None}
+
+
+def test_dump_only_cluster_with_vendor_entries_is_never_scheduled_twice():
+    plan = bf.sysrman_vendor_plan({"a": member("adopt", "", discovered(cron(VENDOR_FULL)), methods=["sys_dump"])}, "k", PATTERN)
+    assert plan["project_schedules"] is False and plan["archive"] == {"a": None} and plan["problems"] == []
+    # Not discovered, but no sys_rman schedule of the project's to collide with: not refused.
+    plan = bf.sysrman_vendor_plan({"a": member("adopt", "", None, methods=["sys_dump"])}, "k", PATTERN)
+    assert plan["problems"] == [] and plan["project_schedules"] is False
+
+
+def test_plans_read_hostvars_with_the_roles_defaults():
+    hostvars = {"qjp-kb01": {"kingbase_cluster_name": "kingbase", "kingbase_backup_methods": ["sys_rman"],
+                             "adoption_mode_default": "observe", "discovery_facts": {"kingbase": {"backup": discovered()}}},
+                "qjp-kb02": {"kingbase_cluster_name": "kingbase", "kingbase_backup_methods": ["sys_rman"],
+                             "adoption_mode_default": "observe",
+                             "discovery_facts": {"kingbase": {"backup": discovered(cron(VENDOR_FULL))}}},
+                "city-kb01": {"adoption_mode_default": "managed"}}
+    plans = bf.sysrman_vendor_plans(hostvars, ["qjp-kb01", "qjp-kb02", "city-kb01"], PATTERN)
+    assert sorted(plans) == ["city-kb01", "kingbase"]
+    assert plans["kingbase"]["adopt"] is True and plans["kingbase"]["vendor_hosts"] == ["qjp-kb02"]
+    assert plans["city-kb01"]["project_schedules"] is False and plans["city-kb01"]["problems"] == []  # sys_dump by default
+
+
+def test_retire_cron_comments_out_the_vendors_backups_only():
+    text = ("SHELL=/bin/bash\n*/1 * * * * kingbase %s\n0 2 */7 * * kingbase %s\n0 4 */1 * * kingbase %s\n"
+            "#0 3 * * * kingbase %s\n" % (KBHA, VENDOR_FULL, VENDOR_INCR, VENDOR_FULL))
+    out = bf.sysrman_retire_cron(text, "CR-2026-0142")
+    mark = ("# huaian-platform-ops: retired by CR-2026-0142 (the project's kingbase_backup jobs schedule this "
+            "cluster's backups)")
+    assert out["retired"] == ["0 2 */7 * * kingbase " + VENDOR_FULL, "0 4 */1 * * kingbase " + VENDOR_INCR]
+    assert out["text"] == ("SHELL=/bin/bash\n*/1 * * * * kingbase %s\n%s\n#0 2 */7 * * kingbase %s\n%s\n"
+                           "#0 4 */1 * * kingbase %s\n#0 3 * * * kingbase %s\n"
+                           % (KBHA, mark, VENDOR_FULL, mark, VENDOR_INCR, VENDOR_FULL))
+    # Idempotent: a second pass retires nothing and changes nothing.
+    assert bf.sysrman_retire_cron(out["text"], "CR-2026-0142") == {"text": out["text"], "retired": []}
+    # A user crontab (no user field) and the vendor's --config <file> form.
+    user = "0 2 * * 0 %s --config /r/sys_rman.conf --stanza=kingbase --type=full backup\n" % (KB_BIN + "/sys_rman")
+    assert bf.sysrman_retire_cron(user, "CR-2026-0142")["retired"] == [user.rstrip("\n")]
+
+
+def test_info_summary():
+    info = ('[{"name": "kingbase", "status": {"code": 0, "message": "ok"}, "backup": ['
+            '{"label": "20261207-020001F", "type": "full", "timestamp": {"start": 1, "stop": 100}},'
+            '{"label": "20261207-020001F_20261208-040001I", "type": "incr", "timestamp": {"start": 200, "stop": 300}}]}]')
+    assert bf.sysrman_info_summary(info) == {
+        "stanza": "kingbase", "status": "ok", "backups": 2,
+        "last": {"label": "20261207-020001F_20261208-040001I", "type": "incr", "stop": 300},
+        "last_full": {"label": "20261207-020001F", "type": "full", "stop": 100}}
+    assert bf.sysrman_info_summary('[{"name": "k", "status": {"message": "no valid backups"}, "backup": []}]') == {
+        "stanza": "k", "status": "no valid backups", "backups": 0, "last": None, "last_full": None}
+    assert bf.sysrman_info_summary("ERROR: [031]: invalid option") == {"error": "not sys_rman info JSON: ERROR: [031]: invalid option"}
