@@ -120,3 +120,24 @@ def test_the_stand_in_runs_the_roles_configuration_without_pgbackrest(tmp_path):
         out = seen.read_text()
         assert "pg1-path=/opt/Kingbase/ES/V8/data" in out and "kb1-" not in out
         assert out.rstrip().splitlines()[-1].endswith("--stanza=city_a archive-push 000000010000000000000001")
+
+
+def test_restore_command_names_sys_rman_its_configuration_and_kb_options(tmp_path):
+    # What pgBackRest 2.45 writes into the restored data directory when given --pg1-path and the translated file.
+    tmp_conf = "/home/kingbase/.kb-lab/sys_rman/sys_rman-abc.conf"
+    auto = tmp_path / "postgresql.auto.conf"
+    auto.write_text("# Do not edit\nwork_mem = '4MB'\n"
+                    "restore_command = '%s --config=%s --pg1-path=%s --stanza=city_a archive-get %%f \"%%p\"'\n"
+                    "recovery_target_time = '2026-12-07 12:00:00+08'\n" % (sys_rman.PGBACKREST, tmp_conf, tmp_path))
+    sys_rman.rewrite_restore_command(str(tmp_path), BIN + "/sys_rman", tmp_conf, CONF)
+    lines = auto.read_text().splitlines()
+    assert lines[2] == ("restore_command = '%s/sys_rman --config=%s --kb1-path=%s --stanza=city_a archive-get %%f \"%%p\"'"
+                        % (BIN, CONF, tmp_path))
+    assert lines[:2] == ["# Do not edit", "work_mem = '4MB'"] and lines[3].startswith("recovery_target_time")
+
+
+def test_restored_path_from_the_command_line_or_the_stanza():
+    translated = "[global]\nrepo1-path=/backup\n[city_a]\npg1-path=/data/a\n"
+    assert sys_rman.restored_path(["--stanza=city_a", "--pg1-path=/scratch/a", "restore"], translated) == "/scratch/a"
+    assert sys_rman.restored_path(["--stanza=city_a", "restore"], translated) == "/data/a"
+    assert sys_rman.restored_path(["--stanza=other", "restore"], translated) is None
