@@ -102,3 +102,9 @@ def test_the_shipped_server_config_template_is_read_back_by_discovery():
                       "listeners": [{"name": "http-listener-1", "port": 8080, "address": "0.0.0.0"}]}
     assert "<jvm-options>-Xmx4096m</jvm-options>" in rendered and 'address="127.0.0.1" port="6600"' in rendered
     assert got["bes_listeners"][0]["port"] == 8080
+
+
+def test_a_jvm_naming_only_its_home_has_its_instance_there():
+    only_home = {"bes": {"present": True, "instances": [dict(VENDOR_LAB["bes"]["instances"][0], instance_root=None)]}}
+    got = resolve(["bes_instance_root", "bes_process_pattern"], discovery_facts=only_home)
+    assert got == {"bes_instance_root": "/data/bes", "bes_process_pattern": "-D[A-Za-z.]+=/data/bes( |$)"}
