@@ -78,17 +78,21 @@ def bes_input_problems(cfg):
 
     cfg keys: version, media_exists, media_path, listeners, admin_port, os_user, os_uid, heap_mb,
     memtotal_mb, gc, pools (defaults filled), groups (inventory group -> hosts), pool_password_lengths
-    (per pool), driver_files_missing, applications_missing, health_url, java_major.
+    (per pool), driver_files_missing, applications_missing, health_url, java_major, ownership (bes_ownership:
+    on a vendor's BES no media is needed and the run user stays the vendor's).
     """
     p = []
     version = cfg.get("version") or ""
     if not VERSION_PATTERN.match(str(version)):
         p.append("bes_version = %s : not a BES version; allowed: dotted digits, e.g. 9.5.5.7266" % _show(version))
-    elif not cfg.get("media_exists"):
+    elif not cfg.get("media_exists") and cfg.get("ownership", "whole") == "whole":
         p.append("bes_version = %s : no media %s on the controller; allowed: a version whose media is in "
                  "bes_media_dir" % (_show(version), cfg.get("media_path")))
     user = cfg.get("os_user") or ""
-    if not user or user == "root" or str(cfg.get("os_uid")) == "0":
+    # A BES the vendor installed keeps the vendor's run user (the role changes no account); inspection reports root.
+    if cfg.get("ownership", "whole") != "whole":
+        pass
+    elif not user or user == "root" or str(cfg.get("os_uid")) == "0":
         uid = cfg.get("os_uid")
         p.append("bes_os_user = %s (uid %s) : the server never runs as root; allowed: a dedicated non-root "
                  "account, e.g. bes" % (_show(user), "unknown" if uid in (None, "") else uid))
@@ -165,6 +169,73 @@ def bes_input_problems(cfg):
     return p
 
 
+OWNERSHIPS = ("whole", "vendor")
+START_METHODS = ("systemd", "iastool", "startserver")
+# The vendor's files the role can render on a BES the vendor installed (bes_vendor_config_files), each with the
+# variable naming its template.
+VENDOR_FILES = {"server.config": "bes_server_config_template"}
+# Entry points that switch BES_HOME between the project's version trees.
+VERSION_SWITCHES = ("upgrade", "rollback")
+
+
+def bes_ownership_problems(cfg):
+    """Every way this run would change what the vendor owns, or could not run, on one host; one sentence each.
+
+    cfg keys: ownership (bes_ownership), start_method, start_unit, discovered (discovery_facts.bes.present),
+    vendor_files (bes_vendor_config_files), templates ({variable: template} of those files), commands
+    ({variable: command} of the start method in use), driver_files, license_src, applications, action (the
+    entry point the playbook runs: main, tune, upgrade, rollback).
+    """
+    p = []
+    ownership, method = cfg.get("ownership"), cfg.get("start_method")
+    if ownership not in OWNERSHIPS:
+        p.append("bes_ownership = %s : allowed: whole (a BES the project installs from media and owns) or vendor "
+                 "(a BES the vendor installed: its tree, run user and start stay the vendor's)" % _show(ownership))
+    if method not in START_METHODS:
+        p.append("bes_start_method = %s : allowed: %s (on a BES the vendor installed, from discovery: what its unit or "
+                 "its bin/ runs)" % (_show(method), ", ".join(START_METHODS)))
+    elif ownership == "whole" and method != "systemd":
+        p.append("bes_start_method = %s with bes_ownership = whole : a BES the project installs runs under the role's "
+                 "own unit; allowed: systemd" % _show(method))
+    elif ownership == "vendor" and method == "systemd":
+        p.append("bes_start_method = systemd with bes_ownership = vendor : the role would write its own unit and start "
+                 "the vendor's BES with it, beside the vendor's start; allowed: iastool or startserver (the vendor's "
+                 "start, from discovery), or bes_ownership: whole")
+    if ownership != "vendor":
+        return p
+    if not cfg.get("discovered"):
+        p.append("bes_ownership = vendor : this host has no discovery facts for BES (discovery_facts.bes), so the "
+                 "vendor's home, instance root, run user and start are unknown; allowed: run playbooks/discover.yml "
+                 "with BES running first, or whole for a BES the project installs")
+    if method in ("iastool", "startserver") and not cfg.get("start_unit"):
+        for variable, command in sorted((cfg.get("commands") or {}).items()):
+            if not command:
+                p.append("%s = %s : bes_start_method = %s runs it (no vendor unit, bes_start_unit is empty); "
+                         "allowed: the vendor's command" % (variable, _show(command), method))
+    for i, entry in enumerate(cfg.get("vendor_files") or []):
+        if entry not in VENDOR_FILES:
+            p.append("bes_vendor_config_files[%d] = %s : allowed: %s" % (i, _show(entry), ", ".join(sorted(VENDOR_FILES))))
+        elif not (cfg.get("templates") or {}).get(VENDOR_FILES[entry]):
+            p.append("%s = (not set) : bes_vendor_config_files lists %s; allowed: a template of the vendor's %s "
+                     "(the operator's own for the real format)" % (VENDOR_FILES[entry], entry, entry))
+    where = "on a BES the vendor installed (bes_ownership = vendor) "
+    if cfg.get("driver_files"):
+        p.append("bes_jdbc_driver_files = %s : %sthe role copies nothing into the vendor's lib/; allowed: [] (the "
+                 "vendor's drivers stay), or bes_ownership: whole" % (cfg.get("driver_files"), where))
+    if cfg.get("license_src"):
+        p.append("bes_license_src = %s : %sthe licence stays the vendor's; allowed: '' , or bes_ownership: whole"
+                 % (_show(cfg.get("license_src")), where))
+    if cfg.get("applications"):
+        p.append("bes_applications = %s : %sthe role deploys nothing into the vendor's deployments/; allowed: [] "
+                 "(deploy through the vendor's console or iastool), or bes_ownership: whole"
+                 % (sorted(a.get("name", "?") for a in cfg.get("applications")), where))
+    if cfg.get("action") in VERSION_SWITCHES:
+        p.append("bes_ownership = vendor : bes_%s.yml switches BES_HOME between the project's version trees, which a "
+                 "vendor's BES_HOME is not; allowed: the vendor's own upgrade or patch procedure, or bes_ownership: "
+                 "whole for a BES the project installed" % cfg.get("action"))
+    return p
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -173,4 +244,5 @@ class FilterModule(object):
             "bes_jdbc_url": bes_jdbc_url,
             "bes_gc_options": bes_gc_options,
             "bes_input_problems": bes_input_problems,
+            "bes_ownership_problems": bes_ownership_problems,
         }

@@ -29,6 +29,7 @@ LAYOUT_VARIABLES = (
     ("bes_home", "bes", ("bes", "instances", 0, "home"), "BES 安装目录"),
     ("bes_instance_root", "bes", ("bes", "instances", 0, "instance_root"), "BES 实例目录"),
     ("bes_os_user", "bes", ("bes", "instances", 0, "user"), "BES 运行用户"),
+    ("bes_start_method", "bes", ("bes", "instances", 0, "start_method"), "BES 启动方式"),
 )
 
 # Component -> the inventory group whose hosts run it.

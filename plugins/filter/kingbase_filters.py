@@ -2,6 +2,8 @@
 """Filters for Kingbase output read on the controller."""
 from __future__ import annotations
 
+import re
+
 DOCUMENTATION = r"""
 name: repmgr_cluster_show
 short_description: Parse the table printed by C(repmgr cluster show)
@@ -194,12 +196,42 @@ def kingbase_initdb_read(stdout):
     return out
 
 
+def repmgr_conf_value(value):
+    """A repmgr.conf value as the vendor's deployer writes it: numbers and booleans bare, the rest single-quoted."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    return "'%s'" % str(value).replace("'", "\\'")
+
+
+def repmgr_settings_problems(settings, ownership, vip, vendor_vip):
+    """Inputs of the cluster role that cannot be right on this host, one sentence each (variable, value, allowed)."""
+    problems = []
+    for name in sorted(settings or {}, key=str):
+        if not re.match(r"^[a-z_][a-z0-9_]*$", str(name)):
+            problems.append("kingbase_cluster_repmgr_settings key %r : not a repmgr.conf key; allowed: lower-case letters, "
+                            "digits and _" % (name,))
+    if settings and ownership != "block":
+        problems.append("kingbase_cluster_repmgr_settings = %s : only for a vendor's cluster (kingbase_config_ownership: "
+                        "block); on a cluster the project installed set the kingbase_cluster_* variables" % sorted(settings))
+    vendor_ip = str(vendor_vip or "").split("/")[0]
+    if ownership == "block" and vip and vendor_ip != str(vip):
+        problems.append("kingbase_cluster_vip = %s : on a vendor's cluster kbha holds the virtual IP of repmgr.conf "
+                        "(virtual_ip = %s); the project adds no second mechanism; allowed: %s"
+                        % (vip, vendor_ip or "(none)", "the same address" if vendor_ip else
+                           "empty, or virtual_ip set through the vendor's tools first"))
+    return problems
+
+
 class FilterModule(object):
     def filters(self):
         return {
             "repmgr_cluster_show": repmgr_cluster_show,
             "kingbase_settings_lowered": kingbase_settings_lowered,
             "repmgr_failover_window": repmgr_failover_window,
+            "repmgr_conf_value": repmgr_conf_value,
+            "repmgr_settings_problems": repmgr_settings_problems,
             "kingbase_initdb_argv": kingbase_initdb_argv,
             "kingbase_initdb_planned": kingbase_initdb_planned,
             "kingbase_initdb_read": kingbase_initdb_read,

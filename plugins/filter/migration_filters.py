@@ -63,6 +63,30 @@ def migration_required_bytes(used_bytes, factor=1.0, reserve_bytes=0):
     return int(math.ceil(used * factor)) + reserve
 
 
+def migration_target_paths(usage, source_paths, target_paths, factor=1.0, reserve_bytes=0):
+    """Bytes each target path needs: {target path: bytes} from the source's measured usage.
+
+    usage is the source's migration_facts usage ([{path, bytes}]), source_paths and target_paths the paths each
+    host measures, in the same order (the Kingbase data directory, then the attachments). A source path is
+    matched to the target path at its position: a vendor's source keeps its data under its own layout
+    (/data/kingbase/data) while the target is created where its inventory puts it. When the lists differ in
+    length (a host of other components) a path is required at the same path on the target. An unmeasured
+    usage (bytes None) is left out: the precheck names it as SOURCE_UNMEASURED.
+    """
+    source_paths = list(source_paths or [])
+    target_paths = list(target_paths or [])
+    positional = len(source_paths) == len(target_paths)
+    out = {}
+    for entry in usage or []:
+        if entry.get("bytes") is None:
+            continue
+        path = entry.get("path")
+        if positional and path in source_paths:
+            path = target_paths[source_paths.index(path)]
+        out[path] = out.get(path, 0) + migration_required_bytes(entry["bytes"], factor, reserve_bytes)
+    return out
+
+
 def _arch(facts):
     return "%s/%s-endian" % (facts.get("machine") or "unknown", facts.get("byteorder") or "unknown")
 
@@ -491,6 +515,7 @@ class FilterModule(object):
             "migration_precheck_problems": migration_precheck_problems,
             "migration_precheck_summary": migration_precheck_summary,
             "migration_required_bytes": migration_required_bytes,
+            "migration_target_paths": migration_target_paths,
             "migration_rsync_stats": migration_rsync_stats,
             "migration_rsync_changed": migration_rsync_changed,
             "migration_duration_s": migration_duration_s,

@@ -493,6 +493,36 @@ def parse_server_config(text):
     return out
 
 
+
+# The vendor's start tools (B4, §1.11): iastool ... start --server (in the background) and bin/startserver (in the
+# foreground), checked in this order.
+BES_START_TOOLS = ("iastool", "startserver")
+
+
+def bes_start(owner, unit, unit_exec, tools):
+    """How a BES instance is started: {method, unit, source}.
+
+    owner: 'project' (the bes role installed it: its own unit, method systemd) or 'vendor'. unit: the systemd unit
+    the JVM lives in (cgroup); unit_exec: that unit's ExecStart (program, args) when it is a .service whose file was
+    read, else None; tools: the start tools found in the home's bin/. A vendor unit that runs iastool or startserver
+    (directly or through a shell) is the vendor's start: the roles restart it with systemctl and never write it. A
+    server started from a login (a .scope, or no unit) has no unit to go through: the method is the first vendor
+    tool the home holds, or None (unknown: the operator must say)."""
+    if owner == "project":
+        return {"method": "systemd", "unit": None, "source": "the project's unit %s" % (unit or "(not running)")}
+    if unit and unit.endswith(".service") and unit_exec:
+        program, args = unit_exec
+        words = [basename(w.strip("'\";")) for w in [program or ""] + list(args or [])]
+        for tool in BES_START_TOOLS:
+            if tool in words:
+                return {"method": tool, "unit": unit, "source": "systemd unit %s runs %s" % (unit, tool)}
+        method = next((t for t in BES_START_TOOLS if t in (tools or [])), None)
+        return {"method": method, "unit": unit,
+                "source": "systemd unit %s runs %s; method from the tools in bin/" % (unit, basename(program or "?"))}
+    method = next((t for t in BES_START_TOOLS if t in (tools or [])), None)
+    return {"method": method, "unit": None,
+            "source": "started outside a service unit (%s); method from the tools in bin/" % (unit or "no unit")}
+
 # --- Redis -------------------------------------------------------------------------------------------------
 
 def parse_redis_conf_role(text):

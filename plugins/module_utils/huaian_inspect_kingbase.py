@@ -64,6 +64,19 @@ SEP = "\t"
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_.]*$")
 
 
+def read_text(path, limit=1024 * 1024):
+    """(text, error) of a small file: UTF-8, else GB18030 (older vendor files: licence, repmgr.conf, all_nodes_tools.conf), never more than limit bytes."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit)
+    except (IOError, OSError) as exc:
+        return None, "%s: %s" % (path, exc.strerror or exc)
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        return data.decode("gb18030", "replace"), None
+
+
 def merge_thresholds(given):
     """Operator thresholds over the defaults; unknown keys and non-numbers are errors naming the key."""
     return _merge_thresholds(DEFAULT_THRESHOLDS, given)

@@ -18,7 +18,9 @@ description:
     each parameter (C(sys_file_settings)), the preload list, the initdb-time attributes, repmgr.conf (from
     the kbha and repmgrd command lines), cron entries, the VIP, sys_securecmdd, the sys_rman configuration
     named by C(archive_command) and the licence fields."
-  - "BES: the running JVMs' home, instance root, run user, listeners, JMX and admin console exposure.
+  - "BES: the running JVMs' home, instance root, run user, listeners, JMX and admin console exposure, who
+    installed it (C(owner): project when the unit carries O(bes_project_marker), else vendor) and how it is
+    started (C(start_method) iastool, startserver or systemd, C(start_unit): the vendor's unit running it).
     Redis: ports, version, role. Preview: the units matching O(preview_unit_patterns) and their listeners.
     Host: OS, Python, architecture, firewalld, SELinux, KYSEC, mounts, running services, listeners."
   - "Every configuration value and command line goes through the baseline redaction: no secret is returned."
@@ -65,6 +67,12 @@ options:
     type: list
     elements: str
     default: [conf/server.config, conf/server.xml]
+  bes_project_marker:
+    description: >-
+      Text the unit of a BES the project installed carries in its first lines (role bes, whole ownership); a BES
+      whose unit lacks it is the vendor's (C(owner)).
+    type: str
+    default: "role bes: the whole BES installation"
   bes_admin_ports:
     description: Ports of the BES admin console when server.config does not name one (the vendor default is 1900, §1.11).
     type: list
@@ -108,7 +116,7 @@ import sys
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.huaian_discover import (
-    INITDB_SETTINGS, SETTINGS, archive_tool, argv_option, argv_settings, bes_layout, cgroup_unit, classify,
+    INITDB_SETTINGS, SETTINGS, archive_tool, argv_option, argv_settings, bes_layout, bes_start, cgroup_unit, classify,
     config_owner, control_chain, cron_matching, unit_runs_database, exec_start, file_settings_analysis, kbha_entries, kingbase_bin_dir, listeners_of,
     mount_of, parse_cmdline, parse_cron, parse_ini, parse_ip_addresses, parse_licence, parse_net_listeners,
     parse_os_release, exposed, parse_redis_conf_role, parse_redis_version, parse_repmgr_conf, parse_running_units,
@@ -472,9 +480,16 @@ def bes_facts(host, params, classes, listeners_by_pid, all_listeners):
         jmx = on([jmx_port]) if jmx_port else {"port": None, "listening": False, "addresses": [], "exposed": False}
         admin = on(admin_ports)
         admin["port"] = admin_ports[0] if admin_ports else None
+        # Who installed it (the project's unit carries its marker) and how it is started.
+        unit_text = unit_file(host, proc["unit"]) if proc["unit"].endswith(".service") else None
+        owner = config_owner((unit_text or "")[:4096], params["bes_project_marker"])
+        tools = [t for t in ("iastool", "startserver") if home and os.path.exists(os.path.join(home, "bin", t))]
+        start = bes_start(owner, proc["unit"], exec_start(unit_text) if unit_text else None, tools)
         instances.append({"pid": proc["pid"], "user": proc["user"], "home": home, "instance_root": instance,
                           "java": proc["exe"], "unit": proc["unit"] or None, "config_files": configs,
                           "server_config": parsed or None, "listeners": listeners, "jmx": jmx, "admin_console": admin,
+                          "owner": owner, "start_method": start["method"], "start_unit": start["unit"],
+                          "start_source": start["source"],
                           "command": redact_text(" ".join(proc["argv"]))[:2000]})
     return {"present": bool(instances), "instances": instances}
 
@@ -525,6 +540,7 @@ def main():
             bes_instance_properties=dict(type="list", elements="str",
                                          default=["com.bes.instanceRoot", "bes.instance.root", "catalina.base"]),
             bes_config_files=dict(type="list", elements="str", default=["conf/server.config", "conf/server.xml"]),
+            bes_project_marker=dict(type="str", default="role bes: the whole BES installation"),
             bes_admin_ports=dict(type="list", elements="int", default=[1900]),
             preview_unit_patterns=dict(type="list", elements="str", default=["yozo*", "dcs*", "suwell*", "ofd*", "preview*"]),
             kysec_status_command=dict(type="list", elements="str", default=["getstatus"]),

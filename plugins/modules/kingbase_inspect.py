@@ -286,12 +286,13 @@ import stat
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.huaian_inspect import guarded, inspection_argument_spec
 from ansible.module_utils.huaian_inspect_kingbase import (
-    CAP_NET_RAW, NULL, SEP, analyse_file_settings, archive_view, build_queries, count_ready, cron_d_names, judge, kbha_cron_entries,
-    license_view, merge_repmgr, merge_sql_names, merge_thresholds, metrics, parse_archiver, parse_conf, parse_core,
-    parse_databases, parse_file_settings, parse_getcap, parse_license_days, parse_license_file, parse_locks,
-    parse_ping_group_range, parse_receiver, parse_repmgr_csv, parse_repmgr_table, parse_senders, parse_settings,
-    parse_slots, parse_vfs_cap, parse_xacts, password_keys, ping_view, redact_conf, repmgrd_cmdline_matches,
-    trusted_servers, wal_retention)
+    CAP_NET_RAW, NULL, SEP, analyse_file_settings, archive_view, build_queries, count_ready, cron_d_names, judge,
+    kbha_cron_entries, license_view, merge_repmgr, merge_sql_names, merge_thresholds, metrics, parse_archiver, parse_conf,
+    parse_core, parse_databases, parse_file_settings, parse_getcap, parse_license_days, parse_license_file, parse_locks,
+    parse_ping_group_range, parse_receiver, parse_repmgr_csv, parse_repmgr_table, parse_senders, parse_settings, parse_slots,
+    parse_vfs_cap, parse_xacts, password_keys, ping_view, redact_conf, repmgrd_cmdline_matches, trusted_servers,
+    wal_retention, read_text,
+)
 
 PING_GROUP_RANGE = "/proc/sys/net/ipv4/ping_group_range"
 
@@ -362,19 +363,6 @@ def repmgrd_running(repmgr_conf, proc="/proc"):
         if repmgrd_cmdline_matches([c for c in cmd if c], repmgr_conf, os.path.realpath):
             return True
     return False
-
-
-def read_text(path, limit=1024 * 1024):
-    """(text, error) of a small file: UTF-8, else GB18030 (older vendor files), never more than limit bytes."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(limit)
-    except (IOError, OSError) as exc:
-        return None, "%s: %s" % (path, exc.strerror or exc)
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        return data.decode("gb18030", "replace"), None
 
 
 def _getxattr(path, name):

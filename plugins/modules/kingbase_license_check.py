@@ -94,20 +94,7 @@ message:
 import datetime
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible.module_utils.huaian_inspect_kingbase import license_judgement
-
-
-def read_text(path, limit=1024 * 1024):
-    """(text, error) of a small file: UTF-8, else GB18030 (older vendor files). As kingbase_inspect's."""
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(limit)
-    except (IOError, OSError) as exc:
-        return None, "%s: %s" % (path, exc.strerror or exc)
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        return data.decode("gb18030", "replace"), None
+from ansible.module_utils.huaian_inspect_kingbase import license_judgement, read_text
 
 
 def sql_answer(rc, stdout, stderr):

@@ -3,7 +3,8 @@ import copy
 
 import pytest
 
-from bes_filters import bes_gc_options, bes_heap_mb, bes_input_problems, bes_jdbc_url, bes_pool_defaults
+from bes_filters import (bes_gc_options, bes_heap_mb, bes_input_problems, bes_jdbc_url, bes_ownership_problems,
+                         bes_pool_defaults)
 
 
 @pytest.mark.parametrize("mem, expected", [
@@ -129,3 +130,77 @@ def test_pool_rules():
 def test_pools_need_a_driver():
     (msg,) = problems(driver_files_count=0)
     assert msg.startswith("bes_jdbc_driver_files = []")
+
+
+# --- A BES the vendor installed (bes_ownership: vendor) -------------------------------------------------------
+
+def test_a_vendors_bes_keeps_its_root_run_user_and_needs_no_media():
+    cfg = dict(copy.deepcopy(GOOD), ownership="vendor", os_user="root", os_uid="0", media_exists=False)
+    assert bes_input_problems(cfg) == []
+    # The project's own install still refuses both.
+    assert len(bes_input_problems(dict(cfg, ownership="whole"))) == 2
+
+
+VENDOR = {"ownership": "vendor", "start_method": "iastool", "start_unit": "bes.service", "discovered": True,
+          "vendor_files": [], "templates": {"bes_server_config_template": "server.config.j2"},
+          "commands": {"bes_iastool_start": "/data/bes/bin/iastool start --server", "bes_iastool_stop": "/data/bes/bin/iastool stop --server"},
+          "driver_files": [], "license_src": "", "applications": [], "action": "tune"}
+
+
+def test_the_vendor_lab_as_discovered_has_no_problems():
+    assert bes_ownership_problems(VENDOR) == []
+    assert bes_ownership_problems(dict(VENDOR, vendor_files=["server.config"])) == []
+    assert bes_ownership_problems({"ownership": "whole", "start_method": "systemd"}) == []
+
+
+def test_a_vendor_run_that_would_change_what_the_vendor_owns_is_refused_all_at_once():
+    cfg = dict(VENDOR, start_method="systemd", discovered=False, vendor_files=["server.xml"],
+               driver_files=["/m/kingbase8.jar"], license_src="/m/bes.lic", applications=[{"name": "oa", "src": "/m/oa.war"}],
+               action="upgrade")
+    assert bes_ownership_problems(cfg) == [
+        "bes_start_method = systemd with bes_ownership = vendor : the role would write its own unit and start the "
+        "vendor's BES with it, beside the vendor's start; allowed: iastool or startserver (the vendor's start, from "
+        "discovery), or bes_ownership: whole",
+        "bes_ownership = vendor : this host has no discovery facts for BES (discovery_facts.bes), so the vendor's home, "
+        "instance root, run user and start are unknown; allowed: run playbooks/discover.yml with BES running first, or "
+        "whole for a BES the project installs",
+        "bes_vendor_config_files[0] = 'server.xml' : allowed: server.config",
+        "bes_jdbc_driver_files = ['/m/kingbase8.jar'] : on a BES the vendor installed (bes_ownership = vendor) the role "
+        "copies nothing into the vendor's lib/; allowed: [] (the vendor's drivers stay), or bes_ownership: whole",
+        "bes_license_src = '/m/bes.lic' : on a BES the vendor installed (bes_ownership = vendor) the licence stays the "
+        "vendor's; allowed: '' , or bes_ownership: whole",
+        "bes_applications = ['oa'] : on a BES the vendor installed (bes_ownership = vendor) the role deploys nothing into "
+        "the vendor's deployments/; allowed: [] (deploy through the vendor's console or iastool), or bes_ownership: whole",
+        "bes_ownership = vendor : bes_upgrade.yml switches BES_HOME between the project's version trees, which a "
+        "vendor's BES_HOME is not; allowed: the vendor's own upgrade or patch procedure, or bes_ownership: whole for a "
+        "BES the project installed",
+    ]
+
+
+def test_start_method_and_ownership_values():
+    assert bes_ownership_problems(dict(VENDOR, ownership="Vendor")) == [
+        "bes_ownership = 'Vendor' : allowed: whole (a BES the project installs from media and owns) or vendor (a BES the "
+        "vendor installed: its tree, run user and start stay the vendor's)"]
+    # Discovery could not tell how the vendor starts it: the operator must say.
+    assert bes_ownership_problems(dict(VENDOR, start_method="")) == [
+        "bes_start_method = (not set) : allowed: systemd, iastool, startserver (on a BES the vendor installed, from "
+        "discovery: what its unit or its bin/ runs)"]
+    assert bes_ownership_problems({"ownership": "whole", "start_method": "iastool"}) == [
+        "bes_start_method = 'iastool' with bes_ownership = whole : a BES the project installs runs under the role's own "
+        "unit; allowed: systemd"]
+
+
+def test_without_a_vendor_unit_the_methods_commands_are_needed():
+    cfg = dict(VENDOR, start_unit="", start_method="startserver",
+               commands={"bes_startserver_start": "/data/bes/bin/startserver", "bes_startserver_stop": ""})
+    assert bes_ownership_problems(cfg) == [
+        "bes_startserver_stop = (not set) : bes_start_method = startserver runs it (no vendor unit, bes_start_unit is "
+        "empty); allowed: the vendor's command"]
+    # Through the vendor's unit the commands are the unit's business.
+    assert bes_ownership_problems(dict(cfg, start_unit="bes.service")) == []
+
+
+def test_a_vendor_file_needs_its_template():
+    assert bes_ownership_problems(dict(VENDOR, vendor_files=["server.config"], templates={"bes_server_config_template": ""})) == [
+        "bes_server_config_template = (not set) : bes_vendor_config_files lists server.config; allowed: a template of "
+        "the vendor's server.config (the operator's own for the real format)"]

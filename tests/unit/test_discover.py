@@ -354,3 +354,45 @@ def test_config_owner_tells_the_projects_kingbase_conf_from_the_vendors():
     assert hd.config_owner("# -----\n# KingbaseES configuration file\n", marker) == "vendor"
     assert hd.config_owner("\n" * 10 + "# role kingbase: the whole server configuration\n", marker) == "vendor"
     assert hd.config_owner("", marker) == "vendor"
+
+
+BES_VENDOR_UNIT = """# Written at the site when BES was installed.
+[Service]
+Type=forking
+ExecStart=/data/bes/bin/iastool --passwordfile /data/bes/conf/.passwordfile --user admin start --server
+"""
+BES_PROJECT_UNIT = """#
+# Managed by huaian-platform-ops (Ansible). Local edits are reported as drift and overwritten.
+#
+# role bes: the whole BES installation of city-bes01 (estate_discover reads this line).
+[Service]
+ExecStart=/opt/BES/current/bin/startserver
+"""
+
+
+def test_bes_owner_from_the_units_marker():
+    marker = "role bes: the whole BES installation"
+    assert hd.config_owner(BES_PROJECT_UNIT, marker) == "project"
+    assert hd.config_owner(BES_VENDOR_UNIT, marker) == "vendor"
+    # Started from a login: no unit file to carry the marker.
+    assert hd.config_owner("", marker) == "vendor"
+
+
+def test_bes_start_method_from_the_unit_then_the_tools():
+    both = ["iastool", "startserver"]
+    # The vendor lab's site-written unit runs iastool: the roles restart that unit.
+    assert hd.bes_start("vendor", "bes.service", hd.exec_start(BES_VENDOR_UNIT), both) == {
+        "method": "iastool", "unit": "bes.service", "source": "systemd unit bes.service runs iastool"}
+    # Through a shell, quoted.
+    assert hd.bes_start("vendor", "bes.service", ("/bin/sh", ["-c", "'cd /data/bes && bin/startserver'"]), both)["method"] == "startserver"
+    # A unit running a site's own script: restarted through the unit, the method from bin/.
+    assert hd.bes_start("vendor", "bes.service", ("/opt/scripts/bes.sh", ["start"]), ["startserver"]) == {
+        "method": "startserver", "unit": "bes.service",
+        "source": "systemd unit bes.service runs bes.sh; method from the tools in bin/"}
+    # Started from an SSH login: no unit to go through.
+    assert hd.bes_start("vendor", "session-4.scope", None, both) == {
+        "method": "iastool", "unit": None, "source": "started outside a service unit (session-4.scope); method from the tools in bin/"}
+    assert hd.bes_start("vendor", "", None, [])["method"] is None
+    # The project's install: its own unit, whatever it runs.
+    assert hd.bes_start("project", "bes-server.service", hd.exec_start(BES_PROJECT_UNIT), both) == {
+        "method": "systemd", "unit": None, "source": "the project's unit bes-server.service"}

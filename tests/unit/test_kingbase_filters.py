@@ -105,3 +105,21 @@ def test_initdb_read_from_sys_settings():
         "lc_collate": None, "lc_ctype": None}
     assert kingbase_initdb_read("") == kingbase_initdb_read(None) == dict.fromkeys(
         ("database_mode", "enable_ci", "data_checksums", "server_encoding", "lc_collate", "lc_ctype"))
+
+
+def test_repmgr_conf_values_and_the_vendor_cluster_input_rules():
+    from kingbase_filters import repmgr_conf_value, repmgr_settings_problems
+    assert repmgr_conf_value(5) == "5"
+    assert repmgr_conf_value(True) == "true"
+    assert repmgr_conf_value("automatic") == "'automatic'"
+    assert repmgr_settings_problems({}, "whole", "", "") == []
+    assert repmgr_settings_problems({"reconnect_attempts": 10}, "block", "10.231.30.10", "10.231.30.10/24") == []
+    assert repmgr_settings_problems({"reconnect attempts": 1}, "whole", "10.0.0.9", "") == [
+        "kingbase_cluster_repmgr_settings key 'reconnect attempts' : not a repmgr.conf key; allowed: lower-case letters, "
+        "digits and _",
+        "kingbase_cluster_repmgr_settings = ['reconnect attempts'] : only for a vendor's cluster (kingbase_config_ownership: "
+        "block); on a cluster the project installed set the kingbase_cluster_* variables"]
+    assert repmgr_settings_problems({}, "block", "10.231.30.10", "") == [
+        "kingbase_cluster_vip = 10.231.30.10 : on a vendor's cluster kbha holds the virtual IP of repmgr.conf (virtual_ip = "
+        "(none)); the project adds no second mechanism; allowed: empty, or virtual_ip set through the vendor's tools first"]
+    assert repmgr_settings_problems({}, "block", "10.231.30.11", "10.231.30.10/24")[0].endswith("allowed: the same address")

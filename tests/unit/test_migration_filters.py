@@ -475,7 +475,7 @@ def test_required_bytes():
 def test_filters_are_registered():
     assert set(mf.FilterModule().filters()) == {"migration_precheck_problems", "migration_precheck_summary",
                                                 "migration_required_bytes", "migration_rsync_stats", "migration_rsync_changed",
-                                                "migration_duration_s"}
+                                                "migration_duration_s", "migration_target_paths"}
 
 
 RSYNC_STATS = """
@@ -511,3 +511,19 @@ def test_rsync_stats_missing_lines_count_as_zero():
 ])
 def test_migration_duration_s(delta, seconds):
     assert mf.migration_duration_s(delta) == seconds
+
+
+def test_target_paths_follow_the_target_layout():
+    usage = [{"path": "/data/kingbase/data", "bytes": 100}, {"path": "/srv/files", "bytes": 10}]
+    out = mf.migration_target_paths(usage, ["/data/kingbase/data", "/srv/files"], ["/opt/Kingbase/ES/V8/data", "/srv/files"], 1.5, 5)
+    assert out == {"/opt/Kingbase/ES/V8/data": 155, "/srv/files": 20}
+
+
+def test_target_paths_same_path_when_layouts_do_not_pair():
+    usage = [{"path": "/data/kingbase/data", "bytes": 100}]
+    assert mf.migration_target_paths(usage, ["/data/kingbase/data"], [], 1, 0) == {"/data/kingbase/data": 100}
+
+
+def test_target_paths_leave_out_unmeasured_and_sum_paths_that_meet():
+    usage = [{"path": "/a", "bytes": None}, {"path": "/b", "bytes": 7}, {"path": "/c", "bytes": 3}]
+    assert mf.migration_target_paths(usage, ["/a", "/b", "/c"], ["/x", "/y", "/y"], 1, 1) == {"/y": 12}
