@@ -33,3 +33,15 @@ def run_module_main(module, monkeypatch, capsys, args):
     with pytest.raises(SystemExit):
         module.main()
     return json.loads(capsys.readouterr().out)
+
+
+def load_script(name, path):
+    """A program without a .py suffix (a lab stand-in, lab/lab.py) imported as module `name`."""
+    import importlib.machinery
+    import importlib.util
+
+    loader = importlib.machinery.SourceFileLoader(name, str(path))
+    spec = importlib.util.spec_from_loader(name, loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module

@@ -4,8 +4,6 @@ The role writes sys_rman's spelling (kbN-*, K37); the stand-in, shared by the gr
 gives pgBackRest pgN-* and refuses pgN-*. Each template is rendered as Ansible renders it (trim_blocks, the
 project's filters) with a representative city cluster, then translated; pgBackRest itself is never run.
 """
-import importlib.machinery
-import importlib.util
 import os
 import pathlib
 import subprocess
@@ -15,6 +13,8 @@ import jinja2
 import pytest
 from ansible.plugins.filter.core import FilterModule as CoreFilters
 
+from conftest import load_script
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SYS_RMAN = ROOT / "lab" / "media" / "kingbase" / "Server" / "bin" / "sys_rman"
 TEMPLATES = ROOT / "roles" / "kingbase_backup" / "templates"
@@ -22,15 +22,8 @@ CONF = "/etc/sys_rman/sys_rman.conf"
 BIN = "/opt/Kingbase/ES/V8/V008R006C008B0014/Server/bin"
 
 
-def load(name, path):
-    loader = importlib.machinery.SourceFileLoader(name, str(path))
-    spec = importlib.util.spec_from_loader(name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
 
-
-sys_rman = load("sys_rman_greenfield", SYS_RMAN)
+sys_rman = load_script("sys_rman_greenfield", SYS_RMAN)
 
 
 def render(name, prefix="kb", **extra):

@@ -4,8 +4,6 @@ sys_rman (lab/media/kingbase/Server/bin/sys_rman, the one stand-in both labs ins
 pgN-*, pgN-* options are refused as the real sys_rman refuses them, and no password reaches a configuration file
 (the translation is private and removed). repmgr.conf's vendor keys are kept from upstream repmgr.
 """
-import importlib.machinery
-import importlib.util
 import os
 import pathlib
 import stat
@@ -14,23 +12,18 @@ import sys
 
 import pytest
 
+from conftest import load_script
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "lab" / "media" / "kingbase-vendor"
 # One sys_rman stand-in for both labs: the greenfield media's (vendor_install.yml does not overlay it).
 SYS_RMAN = ROOT / "lab" / "media" / "kingbase" / "Server" / "bin" / "sys_rman"
 
 
-def load(name, path):
-    loader = importlib.machinery.SourceFileLoader(name, str(path))
-    spec = importlib.util.spec_from_loader(name, loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
 
-
-sys_rman = load("sys_rman_standin", SYS_RMAN)
-repmgr_conf = load("repmgr_conf_standin", VENDOR / "lib" / "kb-lab" / "repmgr_conf.py")
-lab = load("lab_py", ROOT / "lab" / "lab.py")
+sys_rman = load_script("sys_rman_standin", SYS_RMAN)
+repmgr_conf = load_script("repmgr_conf_standin", VENDOR / "lib" / "kb-lab" / "repmgr_conf.py")
+lab = load_script("lab_py", ROOT / "lab" / "lab.py")
 
 # As sys_backup.sh writes it on the repository host (K37): kb-prefixed keys, the remote node with kb2-host.
 REPO_CONF = """\
