@@ -57,3 +57,12 @@ def test_retire_gives_the_backup_host_the_stanza_and_the_host_its_retirement():
     assert evaluate("__kingbase_backup_repo_stanzas", ctx) == {"kingbase": ["qjp-kb01", "qjp-kb02"]}
     assert evaluate("__kingbase_backup_adopted_stanzas", ctx) == []
     assert ctx["__kingbase_backup_vendor_plan"]["retire"] == ["qjp-kb02"]
+
+
+def test_only_a_cluster_with_project_backups_uses_a_backup_host():
+    adopt = dict(context("adopt", here="qjp-kb01"), kingbase_backup_methods=["sys_rman"])
+    assert evaluate("__kingbase_backup_uses_host", adopt, literal=False) == "False"
+    assert evaluate("__kingbase_backup_uses_host", dict(adopt, kingbase_backup_methods=["sys_rman", "sys_dump"]),
+                    literal=False) == "True"
+    retire = dict(context("retire", "CR-2026-0142", here="qjp-kb01"), kingbase_backup_methods=["sys_rman"])
+    assert evaluate("__kingbase_backup_uses_host", retire, literal=False) == "True"
