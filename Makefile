@@ -134,7 +134,8 @@ molecule: image secrets ## run one molecule scenario: make molecule SCENARIO=<na
 
 # Scenarios run MOLECULE_JOBS at a time, longest first (each has its own containers, addresses and
 # ephemeral directory); each one's output goes to .cache/molecule/<scenario>.log, the end of a failed
-# one's is printed; each records into its own ARA database (.ara/molecule-<scenario>: no two writers on
+# one's is printed, and once all have ended a few lines per failed one (tools/molecule_digest.py) say why,
+# so that the last lines of a CI run name the cause; each records into its own ARA database (.ara/molecule-<scenario>: no two writers on
 # one sqlite file). MOLECULE_JOBS=1 runs them one after the other.
 MOLECULE_JOBS ?= 2
 MOLECULE_LONGEST_FIRST := migration backup inspection bes failover migration_dump kingbase adopt preview os_baseline
@@ -143,12 +144,13 @@ MOLECULE_NOT_IN_TEST ?=
 MOLECULE_QUEUE := $(filter-out $(MOLECULE_NOT_IN_TEST),$(filter $(SCENARIOS),$(MOLECULE_LONGEST_FIRST)) $(filter-out $(MOLECULE_LONGEST_FIRST),$(SCENARIOS)))
 
 molecule-all: image secrets ## run every molecule scenario (MOLECULE_JOBS at a time)
-	@mkdir -p .cache/molecule; start=$$(date +%s); \
+	@mkdir -p .cache/molecule; rm -f .cache/molecule/*.failed; start=$$(date +%s); \
 	printf '%s\n' $(MOLECULE_QUEUE) | xargs -P $(MOLECULE_JOBS) -I{} sh -c '\
 	  t=$$(date +%s); ARA_BASE_DIR=$(CURDIR)/.ara/molecule-{} $(BIN)/molecule test -s {} > .cache/molecule/{}.log 2>&1; rc=$$?; \
 	  echo "molecule {}: $$( [ $$rc -eq 0 ] && echo passed || echo FAILED ) in $$(( $$(date +%s) - t )) s (.cache/molecule/{}.log)"; \
-	  if [ $$rc -ne 0 ]; then tail -n 400 .cache/molecule/{}.log; fi; exit $$rc' \
-	  || { echo "molecule-all: a scenario failed"; exit 1; }; \
+	  if [ $$rc -ne 0 ]; then tail -n 400 .cache/molecule/{}.log; touch .cache/molecule/{}.failed; fi; exit $$rc' \
+	  || { echo "molecule-all: a scenario failed; why, in short:"; \
+	       for f in .cache/molecule/*.failed; do $(BIN)/python tools/molecule_digest.py "$${f%.failed}.log"; done; exit 1; }; \
 	echo "molecule-all: $(words $(MOLECULE_QUEUE)) scenarios passed in $$(( $$(date +%s) - start )) s"
 
 clean: lab-down ## remove the lab and the venv (images stay)
