@@ -507,6 +507,17 @@ def sysrman_vendor_plan(members, stanza, id_pattern):
             "problems": sorted(unique.values(), key=lambda p: (p["host"], p["variable"], p["message"]))}
 
 
+def sysrman_keeps_vendor_archive(discovery_facts, vendor_setup="adopt"):
+    """Does this host keep the vendor's archive_command? Yes on a discovered vendor cluster (config_owner not
+    `project`) whose sys_backup.sh repository was found (backup.config) and whose schedule is adopted; the
+    inventories then leave kingbase_archive_command empty, so the managed settings never overwrite it."""
+    kingbase = (discovery_facts or {}).get("kingbase") if isinstance(discovery_facts, dict) else None
+    if not isinstance(kingbase, dict) or not kingbase.get("present"):
+        return False
+    return (kingbase.get("config_owner") or "vendor") != "project" and bool((kingbase.get("backup") or {}).get("config")) \
+        and (vendor_setup or "adopt") == "adopt"
+
+
 def sysrman_vendor_plans(hostvars, hosts, id_pattern, default_setup="adopt", default_methods=("sys_dump",)):
     """Filter: sysrman_vendor_plan for every cluster of hosts (the kingbase group), {stanza: plan}. Reads each host's
     kingbase_cluster_name (the stanza), kingbase_backup_methods, kingbase_backup_vendor_setup,
@@ -578,6 +589,7 @@ class FilterModule(object):
             "sysrman_archive_push": sysrman_archive_push,
             "sysrman_options": sysrman_options,
             "sysrman_vendor_plans": sysrman_vendor_plans,
+            "sysrman_keeps_vendor_archive": sysrman_keeps_vendor_archive,
             "sysrman_retire_cron": sysrman_retire_cron,
             "sysrman_info_summary": sysrman_info_summary,
         }

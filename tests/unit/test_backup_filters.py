@@ -429,3 +429,14 @@ def test_info_summary():
     assert bf.sysrman_info_summary('[{"name": "k", "status": {"message": "no valid backups"}, "backup": []}]') == {
         "stanza": "k", "status": "no valid backups", "backups": 0, "last": None, "last_full": None}
     assert bf.sysrman_info_summary("ERROR: [031]: invalid option") == {"error": "not sys_rman info JSON: ERROR: [031]: invalid option"}
+
+
+def test_the_vendors_archive_command_stays_only_on_an_adopted_vendor_cluster_with_a_repository():
+    vendor = {"kingbase": {"present": True, "config_owner": "vendor", "backup": {"config": "/data/sys_rman/sys_rman.conf"}}}
+    keeps = bf.sysrman_keeps_vendor_archive
+    assert keeps(vendor, "adopt") and keeps(vendor, None)
+    assert not keeps(vendor, "retire")
+    assert not keeps({"kingbase": dict(vendor["kingbase"], config_owner="project")}, "adopt")
+    assert not keeps({"kingbase": dict(vendor["kingbase"], backup={"config": ""})}, "adopt")
+    assert not keeps({"kingbase": dict(vendor["kingbase"], present=False)}, "adopt")
+    assert not keeps({}, "adopt") and not keeps(None, "adopt") and not keeps("", "adopt")
