@@ -43,9 +43,10 @@ def unquote(text):
 def message(text, following):
     """The failure's message: its msg, from a JSON result on the arrow's line or a YAML one below it (which
     may run over several lines), else whatever follows the arrow."""
-    found = MSG.search(" ".join([text] + [f.strip() for f in following]))
-    if found:
-        return found.group(1).encode().decode("unicode_escape", errors="replace")
+    if text.strip().startswith("{"):
+        found = MSG.search(" ".join([text] + [f.strip() for f in following]))
+        if found:
+            return found.group(1).encode().decode("unicode_escape", errors="replace")
     for i, line in enumerate(following):
         key = YAML_KEY.match(line)
         if key and key.group(2) == "msg":
@@ -58,6 +59,22 @@ def message(text, following):
                 body.append(more.strip())
             return unquote(" ".join(body).strip())
     return " ".join([text.strip()] + [f.strip() for f in following]).strip()
+
+
+NESTED = re.compile(r"(fatal: \[[^\]]+\].*|\"msg\": \".*|ERROR! .*)$")
+
+
+def nested_cause(block):
+    """A command that ran a playbook failed: the last failure its own output shows (indented inside the
+    result, up to the next task of the outer play)."""
+    last = ""
+    for line in block:
+        if TASK.match(line) or TASK_OPEN.match(line) or PLAY.match(line) or STEP_FAILED.search(line):
+            break
+        found = NESTED.search(line.strip().strip("'-\" "))
+        if found:
+            last = found.group(1)
+    return " | inside: " + last if last else ""
 
 
 def digest(lines):
@@ -99,7 +116,10 @@ def digest(lines):
                 following.append(nxt)
             if any(f.strip().startswith("...ignoring") for f in following):
                 continue
-            out.append((step, play, task, m.group(2), message(m.group(3), following)))
+            text = message(m.group(3), following)
+            if "non-zero return code" in text:
+                text += nested_cause(cleaned[i + 1:i + 3000])
+            out.append((step, play, task, m.group(2), text))
             continue
         m = ERROR.match(line)
         if m and m.group(2).strip():

@@ -51,3 +51,24 @@ def test_a_log_without_a_failed_task_says_so():
 
 def test_an_ansible_error_outside_a_task_is_kept():
     assert md.digest(["ERROR! the role 'kingbase' was not found"]) == [("", "", "", "", "the role 'kingbase' was not found")]
+
+
+def test_a_failed_command_that_ran_a_playbook_shows_the_playbooks_own_failure():
+    log = [
+        F + "TASK [Run playbooks/kingbase_rejoin.yml -e rejoin_node=fo-kb1] ****",
+        F + "fatal: [localhost]: FAILED! => ",
+        F + "    msg: non-zero return code",
+        F + "    rc: 2",
+        F + "    stdout: |-",
+        F + "      TASK [kingbase_cluster : Rewind] ***",
+        F + "      fatal: [fo-kb1]: FAILED! => {\"changed\": true, \"msg\": \"sys_rewind: source server must not be in recovery\"}",
+        F + "",
+        F + "      PLAY RECAP ****",
+        F + "TASK [next] ***",
+        F + "fatal: [other]: FAILED! => {\"msg\": \"unrelated\"}",
+    ]
+    found = md.digest(log)
+    assert found[0][2:] == ("Run playbooks/kingbase_rejoin.yml -e rejoin_node=fo-kb1", "localhost",
+                            'non-zero return code | inside: fatal: [fo-kb1]: FAILED! => {"changed": true, '
+                            '"msg": "sys_rewind: source server must not be in recovery"}')
+    assert found[1][3:] == ("other", "unrelated")
