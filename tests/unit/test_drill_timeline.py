@@ -42,3 +42,23 @@ def test_the_command_reads_watch_files(tmp_path):
                          capture_output=True, text=True, check=True)
     r = json.loads(out.stdout)
     assert r["samples"] == 5 and r["nodes"] == ["kb1", "kb2"] and r["promotion_s"] == 18.4 and r["bad_count"] == 0
+
+
+def test_an_unanswered_probe_keeps_the_last_known_role_for_a_while():
+    # kb2 is primary; its probe times out twice (a loaded host) inside the window: no gap is counted.
+    samples = HEALTHY_FAILOVER + [(130.0, "kb2", "unknown"), (131.0, "kb2", "unknown"), (131.5, "kb2", "f")]
+    r = tl.judge(samples, kill=100.0, promoted_node="kb2", windows=[(118.4, 161.0)])
+    assert (r["bad_count"], r["unknown_samples"], r["max_primaries"]) == (0, 2, 1)
+
+
+def test_a_node_unanswered_for_longer_than_the_bound_inside_a_window_is_bad():
+    samples = HEALTHY_FAILOVER + [(130.0 + i, "kb2", "unknown") for i in range(8)]
+    r = tl.judge(samples, kill=100.0, promoted_node="kb2", windows=[(118.4, 161.0)], max_unknown_s=5.0)
+    assert r["bad_count"] == 2 and r["bad_samples"][0] == {"t": 136.0, "unknown": "kb2", "since": 130.0}
+
+
+def test_unknown_samples_never_hide_two_primaries():
+    # kb1 answers as a primary beside kb2 while kb2's probes time out: kb2's last known role (f) still counts.
+    samples = HEALTHY_FAILOVER[:5] + [(121.0, "kb2", "unknown"), (122.0, "kb1", "f")]
+    r = tl.judge(samples, kill=100.0, promoted_node="kb2", windows=[(118.4, 161.0)])
+    assert r["max_primaries"] == 2 and {"t": 122.0, "primaries": ["kb1", "kb2"]} in r["bad_samples"]
