@@ -224,6 +224,96 @@ def repmgr_settings_problems(settings, ownership, vip, vendor_vip):
     return problems
 
 
+def repmgr_node_name(host, hostvars):
+    """The name repmgr knows a host by (repmgr.conf's node_name, which is also the standby's application_name
+    on the primary). A vendor's installer names the nodes node1, node2, ... whatever the host is called
+    (UNCONFIRMED that every installer version does): the inventory's kingbase_cluster_node_name if set, else
+    the node_name discovery read from the host's repmgr.conf, else the inventory name (a cluster the project
+    built names its nodes so)."""
+    hv = hostvars[host] if host in hostvars else {}
+    override = hv.get("kingbase_cluster_node_name")
+    if isinstance(override, str) and override:
+        return override
+    facts = hv.get("discovery_facts") or {}
+    kingbase = facts.get("kingbase") if isinstance(facts, dict) else None
+    repmgr = (kingbase or {}).get("repmgr") if isinstance(kingbase, dict) else None
+    name = (((repmgr or {}).get("keys") or {}).get("node_name")) if isinstance(repmgr, dict) else None
+    return name if isinstance(name, str) and name else host
+
+
+def repmgr_node_names(hosts, hostvars):
+    """repmgr_node_name of each host, in order."""
+    return [repmgr_node_name(h, hostvars) for h in hosts or []]
+
+
+def _read(reads, key):
+    for res in reads or []:
+        item = res.get("item") or {}
+        if item.get("key") == key and "stdout" in res:
+            return res
+    return None
+
+
+def kingbase_cluster_deviations(host, members, hostvars, reads, shown=None, license=None, cluster=None,
+                                kbha_marker="kbha -A daemon"):
+    """The cluster health check of one node (kingbase_cluster's verify entry point): every deviation from a
+    healthy cluster, as sentences naming inventory hosts (with the repmgr name when it differs).
+
+    members: the cluster's inventory hosts; hostvars: their variables (kingbase_state of each, node names);
+    reads: the verify task's loop results keyed by item.key (receiver, senders, cluster_show, repmgrd, crontab);
+    shown: results of `show <setting>` with item.key / item.value; license: kingbase_license_check's result
+    ({fail, message})."""
+    hv = hostvars[host]
+    state = hv.get("kingbase_state") or {}
+    names = dict(zip(members, repmgr_node_names(members, hostvars)))
+
+    def label(m):
+        return m if names.get(m, m) == m else "%s (repmgr node %s)" % (m, names[m])
+
+    p = []
+    r = {k: _read(reads, k) for k in ("receiver", "senders", "cluster_show", "repmgrd", "crontab")}
+    primaries = [m for m in members if m in hostvars and isinstance(hostvars[m].get("kingbase_state"), dict)
+                 and hostvars[m]["kingbase_state"].get("running") and not hostvars[m]["kingbase_state"].get("in_recovery")]
+    if not state.get("running"):
+        p.append("server not running")
+    else:
+        if len(primaries) != 1:
+            p.append("cluster %s has %d running primaries (%s); exactly 1 expected" % (cluster, len(primaries), ", ".join(primaries)))
+        if state.get("in_recovery"):
+            receiver = (r["receiver"] or {}).get("stdout", "")
+            if receiver != "streaming":
+                p.append("standby not streaming (wal receiver: %s)" % (receiver or "none"))
+        else:
+            lines = (r["senders"] or {}).get("stdout_lines") or ((r["senders"] or {}).get("stdout") or "").splitlines()
+            streaming = [ln.rsplit(" ", 1)[0] for ln in lines if ln.endswith(" streaming")]
+            for m in members:
+                if m != host and names[m] not in streaming:
+                    p.append("primary has no streaming replication to %s" % label(m))
+        nodes = repmgr_cluster_show((r["cluster_show"] or {}).get("stdout", ""))
+        marked = [n for n in nodes if n["marked_primary"] and n["running"]]
+        if len(marked) != 1:
+            p.append("repmgr cluster show lists %d running primaries; 1 expected" % len(marked))
+        for m in members:
+            row = next((n for n in nodes if n["name"] == names[m]), None)
+            if row is None:
+                p.append("repmgr cluster show does not list %s" % label(m))
+            elif not row["running"] or row["role"] not in ("primary", "standby"):
+                p.append("repmgr cluster show: %s is %s / %s" % (label(m), row["role"], row["status"]))
+        for s in shown or []:
+            item = s.get("item") or {}
+            if "stdout" in s and s["stdout"] != str(item.get("value")):
+                p.append("setting %s is %s, configured %s" % (item.get("key"), s["stdout"], item.get("value")))
+    if license and license.get("fail"):
+        message = license.get("message") or ""
+        prefix = host + ": "
+        p.append(message[len(prefix):] if message.startswith(prefix) else message)
+    if (r["repmgrd"] or {}).get("rc", 1) != 0:
+        p.append("repmgrd not running")
+    if kbha_marker not in ((r["crontab"] or {}).get("stdout") or ""):
+        p.append("kbha keep-alive crontab entry missing")
+    return p
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -235,4 +325,7 @@ class FilterModule(object):
             "kingbase_initdb_argv": kingbase_initdb_argv,
             "kingbase_initdb_planned": kingbase_initdb_planned,
             "kingbase_initdb_read": kingbase_initdb_read,
+            "repmgr_node_name": repmgr_node_name,
+            "repmgr_node_names": repmgr_node_names,
+            "kingbase_cluster_deviations": kingbase_cluster_deviations,
         }

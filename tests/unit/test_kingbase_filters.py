@@ -1,8 +1,9 @@
 """Kingbase output filters (plugins/filter/kingbase_filters.py)."""
 import pytest
 
-from kingbase_filters import (kingbase_initdb_argv, kingbase_initdb_planned, kingbase_initdb_read,
-                              kingbase_settings_lowered, repmgr_cluster_show)
+from kingbase_filters import (kingbase_cluster_deviations, kingbase_initdb_argv, kingbase_initdb_planned,
+                              kingbase_initdb_read, kingbase_settings_lowered, repmgr_cluster_show, repmgr_node_name,
+                              repmgr_node_names)
 
 SHOW = """ ID | Name      | Role    | Status    | Upstream  | Location | Priority | Timeline | Connection string
 ----+-----------+---------+-----------+-----------+----------+----------+----------+------------------
@@ -123,3 +124,89 @@ def test_repmgr_conf_values_and_the_vendor_cluster_input_rules():
         "kingbase_cluster_vip = 10.231.30.10 : on a vendor's cluster kbha holds the virtual IP of repmgr.conf (virtual_ip = "
         "(none)); the project adds no second mechanism; allowed: empty, or virtual_ip set through the vendor's tools first"]
     assert repmgr_settings_problems({}, "block", "10.231.30.11", "10.231.30.10/24")[0].endswith("allowed: the same address")
+
+
+# ---- repmgr node names and the cluster health judgement (kingbase_cluster verify) ----
+
+
+def _discovered(name):
+    return {"discovery_facts": {"kingbase": {"present": True, "repmgr": {"keys": {"node_name": name}}}}}
+
+
+def test_repmgr_node_name_from_inventory_then_discovery_then_the_host():
+    hv = {"a": dict(_discovered("node1"), kingbase_cluster_node_name="kb-a"), "b": _discovered("node2"),
+          "c": {}, "d": {"discovery_facts": {"kingbase": {"present": False}}}, "e": {"discovery_facts": ""}}
+    assert repmgr_node_names(["a", "b", "c", "d", "e", "unknown"], hv) == ["kb-a", "node2", "c", "d", "e", "unknown"]
+    assert repmgr_node_name("b", hv) == "node2"
+
+
+SHOW_VENDOR = """ ID | Name  | Role    | Status    | Upstream | Location | Priority | Timeline | Connection string
+----+-------+---------+-----------+----------+----------+----------+----------+------------------
+ 1  | node1 | primary | * running |          | default  | 100      | 1        | host=10.0.0.1
+ 2  | node2 | standby |   running | node1    | default  | 100      | 1        | host=10.0.0.2
+"""
+
+
+def _reads(**over):
+    base = {"receiver": "", "senders": "node2 streaming", "cluster_show": SHOW_VENDOR, "crontab": "*/1 * * * * kbha -A daemon -f x"}
+    base.update(over)
+    out = [{"item": {"key": k}, "stdout": v, "stdout_lines": v.splitlines(), "rc": 0} for k, v in base.items()]
+    out.append({"item": {"key": "repmgrd"}, "stdout": "123", "rc": 0})
+    return out
+
+
+def _hv(kb1_state, kb2_state, names=("node1", "node2")):
+    return {"kb1": dict(_discovered(names[0]), kingbase_state=kb1_state),
+            "kb2": dict(_discovered(names[1]), kingbase_state=kb2_state)}
+
+
+PRIMARY = {"running": True, "in_recovery": False}
+STANDBY = {"running": True, "in_recovery": True}
+
+
+def test_a_vendor_cluster_with_node1_node2_is_healthy():
+    hv = _hv(PRIMARY, STANDBY)
+    assert kingbase_cluster_deviations("kb1", ["kb1", "kb2"], hv, _reads(), cluster="c") == []
+    assert kingbase_cluster_deviations("kb2", ["kb1", "kb2"], hv, _reads(receiver="streaming"), cluster="c") == []
+
+
+def test_the_same_cluster_judged_by_inventory_names_was_unhealthy():
+    # Without the discovered names the old rule looked for kb1/kb2 in repmgr's view and the senders.
+    hv = {"kb1": {"kingbase_state": PRIMARY}, "kb2": {"kingbase_state": STANDBY}}
+    assert kingbase_cluster_deviations("kb1", ["kb1", "kb2"], hv, _reads(), cluster="c") == [
+        "primary has no streaming replication to kb2",
+        "repmgr cluster show does not list kb1",
+        "repmgr cluster show does not list kb2",
+    ]
+
+
+def test_every_deviation_at_once_naming_the_repmgr_node():
+    hv = _hv(PRIMARY, PRIMARY)
+    show = SHOW_VENDOR.replace("| standby |   running |", "| standby | ! running as primary |")
+    shown = [{"item": {"key": "wal_level", "value": "replica"}, "stdout": "minimal"},
+             {"item": {"key": "hot_standby", "value": "on"}, "stdout": "on"}]
+    reads = [r for r in _reads(senders="", cluster_show=show, crontab="") if r["item"]["key"] != "repmgrd"]
+    out = kingbase_cluster_deviations("kb1", ["kb1", "kb2"], hv, reads, shown=shown, cluster="city_a",
+                                      license={"fail": True, "message": "kb1: licence expired"})
+    assert out == [
+        "cluster city_a has 2 running primaries (kb1, kb2); exactly 1 expected",
+        "primary has no streaming replication to kb2 (repmgr node node2)",
+        "repmgr cluster show: kb2 (repmgr node node2) is standby / ! running as primary",
+        "setting wal_level is minimal, configured replica",
+        "licence expired",
+        "repmgrd not running",
+        "kbha keep-alive crontab entry missing",
+    ]
+
+
+def test_a_stopped_standby_says_only_that_and_what_is_missing_around_it():
+    hv = _hv(PRIMARY, {"running": False})
+    reads = [{"item": {"key": k}, "skipped": True} for k in ("receiver", "senders", "cluster_show")] + \
+        [{"item": {"key": "repmgrd"}, "stdout": "", "rc": 1}, {"item": {"key": "crontab"}, "stdout": "kbha -A daemon", "rc": 0}]
+    assert kingbase_cluster_deviations("kb2", ["kb1", "kb2"], hv, reads, cluster="c") == ["server not running", "repmgrd not running"]
+
+
+def test_a_standby_not_streaming_names_its_receiver_state():
+    hv = _hv(PRIMARY, STANDBY)
+    assert kingbase_cluster_deviations("kb2", ["kb1", "kb2"], hv, _reads(receiver="waiting"), cluster="c") == [
+        "standby not streaming (wal receiver: waiting)"]
