@@ -81,30 +81,19 @@ def digest(lines):
     """Every failure in a log, in order: (step, play, task, host, message). A failure the task ignored
     ("...ignoring") is left out."""
     out = []
-    step = play = task = ""
+    # Where the log is: the molecule step, the play, the task; a task header that wraps over lines ends with "]".
+    at = {"step": "", "play": "", "task": "", "pending": None}
+    headers = (("step", STEP.search, 2), ("play", PLAY.match, 1), ("task", TASK.match, 1), ("pending", TASK_OPEN.match, 1))
     cleaned = [clean(raw) for raw in lines]
-    pending = None  # a task header that wraps over lines ends with its "]"
     for i, line in enumerate(cleaned):
-        if pending is not None:
-            pending += " " + line.strip()
+        if at["pending"] is not None:
+            at["pending"] += " " + line.strip()
             if "]" in line:
-                task, pending = pending.rsplit("]", 1)[0], None
+                at["task"], at["pending"] = at["pending"].rsplit("]", 1)[0], None
             continue
-        m = STEP.search(line)
-        if m:
-            step = m.group(2)
-            continue
-        m = PLAY.match(line)
-        if m:
-            play = m.group(1)
-            continue
-        m = TASK.match(line)
-        if m:
-            task = m.group(1)
-            continue
-        m = TASK_OPEN.match(line)
-        if m:
-            pending = m.group(1)
+        header = next(((slot, m.group(g)) for slot, find, g in headers for m in [find(line)] if m), None)
+        if header:
+            at[header[0]] = header[1]
             continue
         m = FAILURE.match(line)
         if m:
@@ -119,11 +108,11 @@ def digest(lines):
             text = message(m.group(3), following)
             if "non-zero return code" in text:
                 text += nested_cause(cleaned[i + 1:i + 3000])
-            out.append((step, play, task, m.group(2), text))
+            out.append((at["step"], at["play"], at["task"], m.group(2), text))
             continue
         m = ERROR.match(line)
         if m and m.group(2).strip():
-            out.append((step, play, task, "", m.group(2).strip()))
+            out.append((at["step"], at["play"], at["task"], "", m.group(2).strip()))
     return out
 
 
