@@ -431,7 +431,8 @@ def sysrman_vendor_plan(members, stanza, id_pattern):
     Returns {stanza, vendor_hosts: [hosts with active vendor backup entries], entries: {host: [entries]},
     adopt: the cluster keeps the vendor's schedule, retire: [hosts whose vendor entries the role comments out],
     project_schedules: the project's own jobs are installed for the stanza, archive: {host: {config, stanza}} the
-    archive_command each host must run (the vendor's under adopt, else None: the project's), problems: [{host,
+    archive_command each host must run (the vendor's under adopt, else None: the project's), repository: {host,
+    path, config, stanza} of the member holding the vendor's repository (or None), problems: [{host,
     variable, value, allowed, message}]}. A host is refused rather than left with two schedules.
     """
     members = members or {}
@@ -499,11 +500,22 @@ def sysrman_vendor_plan(members, stanza, id_pattern):
                     "member (sys_backup.sh init), discovered again"))
         else:
             archive[host] = None
+    # Where the vendor's repository is: the member whose sys_rman.conf names a repo1-path and no repo1-host (the
+    # other members reach it over repo1-host). Restore points and restore tests of an adopted cluster go there.
+    repository = None
+    for host in sorted(members):
+        backup = members[host].get("backup") or {}
+        options = backup.get("options") or {}
+        remote = any((values or {}).get("repo1-host") for values in options.values() if isinstance(values, dict))
+        if backup.get("config") and backup.get("repo_path") and not remote:
+            repository = {"host": host, "path": backup["repo_path"], "config": backup["config"],
+                          "stanza": backup.get("stanza") or stanza}
+            break
     unique = {}
     for p in problems:
         unique.setdefault(p["message"], p)
     return {"stanza": stanza, "vendor_hosts": vendor_hosts, "entries": entries, "adopt": adopt, "retire": retire,
-            "project_schedules": project_schedules, "archive": archive,
+            "project_schedules": project_schedules, "archive": archive, "repository": repository,
             "problems": sorted(unique.values(), key=lambda p: (p["host"], p["variable"], p["message"]))}
 
 
@@ -574,6 +586,164 @@ def sysrman_info_summary(stdout):
             "last": brief(backups[-1]) if backups else None, "last_full": brief(fulls[-1]) if fulls else None}
 
 
+SYSRMAN_BACKUP_TYPES = ("full", "diff", "incr")
+
+
+def sysrman_vendor_jobs(entries, run_user=None):
+    """The vendor's scheduled sys_rman backups (sysrman_vendor_plan's entries of one host) as jobs to run now, the
+    way cron runs them: [{name: vendor-<stanza>-<type>, type, user, argv, schedule, source}], full before diff
+    before incr. argv is the entry's command as the shell reads it, up to the first redirection or operator (cron
+    appends its log redirection; the job's output is read here instead). An entry that runs sys_backup.sh itself,
+    names no --type or no stanza, or carries anything else than one sys_rman command is not a job (it is returned
+    in the same list with an `error`, so the caller can refuse it by name). The same job scheduled twice counts
+    once. run_user: the account for entries whose source gives none (a user's crontab names it)."""
+    jobs, seen = [], set()
+    for entry in entries or []:
+        command = entry.get("command") or ""
+        words = _shell_words(command) or []
+        argv = []
+        for i, word in enumerate(words):
+            punct = bool(word) and set(word) <= set(";&|<>")
+            # 2>&1: shlex gives "2" then ">&"; the descriptor belongs to the redirection.
+            fd = word.isdigit() and i + 1 < len(words) and words[i + 1][:1] in "<>"
+            if punct or fd:
+                break
+            argv.append(word)
+        rest = words[len(argv):]
+        names = [w.rsplit("/", 1)[-1] for w in argv]
+        options = sysrman_options(command)
+        kind = next((w.split("=", 1)[1] for w in argv if w.startswith("--type=")), None)
+        if kind is None and "--type" in argv and argv.index("--type") + 1 < len(argv):
+            kind = argv[argv.index("--type") + 1]
+        job = {"name": "vendor-%s-%s" % (options.get("stanza") or "unknown", kind or "unknown"), "type": kind,
+               "user": entry.get("user") or run_user, "argv": argv, "schedule": entry.get("schedule"),
+               "source": entry.get("source"), "repository": {"config": options.get("config"), "stanza": options.get("stanza")}}
+        problem = None
+        if not names or names[0] != "sys_rman" or "backup" not in argv:
+            problem = "not a sys_rman backup command (sys_backup.sh or a wrapper is not run outside its schedule)"
+        elif kind not in SYSRMAN_BACKUP_TYPES:
+            problem = "no --type=full|diff|incr"
+        elif not options.get("stanza") or not options.get("config"):
+            problem = "no --config and --stanza"
+        elif any(w in (";", "&&", "||", "|", "&", "|&") for w in rest):
+            problem = "more than one command: only a single sys_rman command with its log redirection is run"
+        if problem:
+            job["error"] = problem
+            job["command"] = command
+        key = (job["name"], tuple(argv), job["user"])
+        if key in seen:
+            continue
+        seen.add(key)
+        jobs.append(job)
+    order = {t: i for i, t in enumerate(SYSRMAN_BACKUP_TYPES)}
+    return sorted(jobs, key=lambda j: (order.get(j["type"], len(order)), j["name"]))
+
+
+def sysrman_vendor_job_problem(job, host):
+    """One line naming a vendor entry sysrman_vendor_jobs could not run, and what would be run instead."""
+    return "%s: %s (%s) %s: %s; allowed: one `sys_rman --config <file> --stanza <name> --type=full|diff|incr backup` " \
+        "with its log redirection (run sys_backup.sh's own steps by hand)" % (
+            host, job.get("source"), job.get("schedule"), job.get("command"), job.get("error"))
+
+
+def _first_error(result):
+    lines = (result.get("stderr_lines") or []) + (result.get("stdout_lines") or [])
+    errors = [line for line in lines if "ERROR" in line]
+    if errors:
+        return errors[0].strip()
+    rest = [line for line in (result.get("stderr_lines") or []) if line.strip()]
+    return rest[-1].strip() if rest else (result.get("msg") or "")
+
+
+def sysrman_vendor_run_results(results):
+    """The loop results of running vendor jobs (each item a sysrman_vendor_jobs job) -> [{job, type, rc,
+    duration_seconds, error}]; error is sys_rman's first ERROR line (the last is often only a retry notice)."""
+    out = []
+    for r in results or []:
+        item = r.get("item") or {}
+        if r.get("skipped"):
+            # --check: the backup is not taken.
+            out.append({"job": item.get("name"), "type": item.get("type"), "rc": 0, "duration_seconds": 0.0,
+                        "error": "", "skipped": True})
+            continue
+        rc = r.get("rc")
+        rc = 1 if rc is None else int(rc)
+        out.append({"job": item.get("name"), "type": item.get("type"), "rc": rc,
+                    "duration_seconds": duration_seconds(r.get("delta") or "0:00:00"),
+                    "error": "" if rc == 0 else _first_error(r), "skipped": False})
+    return out
+
+
+def sysrman_vendor_run_line(run, host):
+    return "%s: %s failed (rc %s): %s" % (host, run.get("job"), run.get("rc"), run.get("error") or "no message")
+
+
+def sysrman_new_backups(pair):
+    """(info before, info after) - two `sys_rman --output=json info` outputs of one stanza - -> the backups only the
+    second lists, oldest first: [{stanza, label, type, prior, size, repo_size, stop, line}]."""
+    import json
+    before, after = pair
+
+    def backups(text):
+        try:
+            info = json.loads(text or "")[0]
+        except (ValueError, IndexError, KeyError, TypeError):
+            return None, []
+        return info.get("name"), info.get("backup") or []
+    _, old = backups(before)
+    stanza, new = backups(after)
+    known = set(b.get("label") for b in old)
+    out = []
+    for b in new:
+        if b.get("label") in known:
+            continue
+        info = b.get("info") or {}
+        item = {"stanza": stanza, "label": b.get("label"), "type": b.get("type"), "prior": b.get("prior"),
+                "size": info.get("size"), "repo_size": (info.get("repository") or {}).get("delta"),
+                "stop": (b.get("timestamp") or {}).get("stop")}
+        item["line"] = "%s %s %s (%s bytes, %s bytes stored)" % (
+            stanza, item["type"], item["label"], item["size"], item["repo_size"])
+        out.append(item)
+    return out
+
+
+def sysrman_repo_options(text, stanza):
+    """The repository options of a sys_rman configuration file (repo1-*, [global] then the stanza's section, which
+    wins), for a scratch restore that reads the same repository with its own data directory, lock and log paths.
+    {"options": {...}} or {"error": why} when the file names no repo1-path, or the repository is on another host
+    (repo1-host: the restore test belongs on that host)."""
+    try:
+        sections = _ini_sections(text)
+    except ValueError as exc:
+        return {"error": str(exc)}
+    options = {}
+    for name in ("global", stanza):
+        for key, value in sections.get(name, []):
+            if key.startswith("repo1-"):
+                options[key] = value
+    if options.get("repo1-host"):
+        return {"error": "the repository is on %s (repo1-host): restore-test it there" % options["repo1-host"]}
+    if not options.get("repo1-path"):
+        return {"error": "no repo1-path in [global] or [%s]" % stanza}
+    return {"options": dict(sorted(options.items()))}
+
+
+def _ini_sections(text):
+    sections, current = {}, None
+    for number, raw in enumerate((text or "").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1].strip(), [])
+            continue
+        if "=" not in line or current is None:
+            raise ValueError("line %d is not key=value in a section" % number)
+        key, value = line.split("=", 1)
+        current.append((key.strip(), value.strip()))
+    return sections
+
+
 class FilterModule(object):
     def filters(self):
         return {
@@ -592,4 +762,10 @@ class FilterModule(object):
             "sysrman_keeps_vendor_archive": sysrman_keeps_vendor_archive,
             "sysrman_retire_cron": sysrman_retire_cron,
             "sysrman_info_summary": sysrman_info_summary,
+            "sysrman_vendor_jobs": sysrman_vendor_jobs,
+            "sysrman_repo_options": sysrman_repo_options,
+            "sysrman_vendor_job_problem": sysrman_vendor_job_problem,
+            "sysrman_vendor_run_results": sysrman_vendor_run_results,
+            "sysrman_vendor_run_line": sysrman_vendor_run_line,
+            "sysrman_new_backups": sysrman_new_backups,
         }

@@ -416,7 +416,7 @@ def kingbase_facts(host, params, classes, listeners_by_pid, all_listeners, procs
     tool = archive_tool(command)
     backup = {"archive_mode": settings.get("archive_mode"), "archive_command": redact_text(command), "tool": tool.get("tool"),
               "config": tool.get("config"), "stanza": tool.get("stanza"), "options": {}, "sys_backup_conf": None,
-              "cron": [dict((k, e[k]) for k in ("source", "schedule", "command", "active"))
+              "cron": [dict((k, e[k]) for k in ("source", "user", "schedule", "command", "active"))
                        for e in cron_matching(cron, ("sys_rman", "sys_backup"))]}
     if tool.get("config"):
         text = host.read(tool["config"])

@@ -1,4 +1,5 @@
 """plugins/filter/backup_filters.py: restore verification summaries and job status checks."""
+import json
 import pytest
 
 import backup_filters as bf
@@ -311,7 +312,8 @@ def test_vendor_entries_carry_their_config_in_either_form():
 def test_greenfield_cluster_is_scheduled_by_the_project():
     plan = bf.sysrman_vendor_plan({"city-kb01": member(required=False), "city-kb02": member(required=False)}, "city_a", PATTERN)
     assert plan == {"stanza": "city_a", "vendor_hosts": [], "entries": {}, "adopt": False, "retire": [],
-                    "project_schedules": True, "archive": {"city-kb01": None, "city-kb02": None}, "problems": []}
+                    "project_schedules": True, "archive": {"city-kb01": None, "city-kb02": None}, "repository": None,
+                    "problems": []}
 
 
 def test_adopt_keeps_the_vendors_schedule_and_archive_command():
@@ -440,3 +442,110 @@ def test_the_vendors_archive_command_stays_only_on_an_adopted_vendor_cluster_wit
     assert not keeps({"kingbase": dict(vendor["kingbase"], backup={"config": ""})}, "adopt")
     assert not keeps({"kingbase": dict(vendor["kingbase"], present=False)}, "adopt")
     assert not keeps({}, "adopt") and not keeps(None, "adopt") and not keeps("", "adopt")
+
+
+CRON_FULL = ("/home/kingbase/cluster/kingbase/bin/sys_rman --config=/home/kingbase/kbbr_repo/sys_rman.conf "
+               "--stanza=kingbase --archive-copy --type=full backup >>/tmp/sys_rman_backup_full.log 2>&1")
+CRON_INCR = ("/home/kingbase/cluster/kingbase/bin/sys_rman --config /home/kingbase/kbbr_repo/sys_rman.conf "
+               "--stanza=kingbase --archive-copy --type incr backup 2>&1 >>/tmp/sys_rman_backup_incr.log")
+
+
+def test_the_vendors_scheduled_backups_become_jobs_run_as_cron_runs_them_full_first():
+    entries = [
+        {"source": "/etc/cron.d/KINGBASECRON", "user": "kingbase", "schedule": "0 4 */1 * *", "command": CRON_INCR},
+        {"source": "/etc/cron.d/KINGBASECRON", "user": "kingbase", "schedule": "0 2 */7 * *", "command": CRON_FULL},
+        {"source": "/etc/cron.d/KINGBASECRON", "user": "kingbase", "schedule": "0 2 */7 * *", "command": CRON_FULL}]
+    jobs = bf.sysrman_vendor_jobs(entries)
+    assert [(j["name"], j["type"], j["user"]) for j in jobs] == [
+        ("vendor-kingbase-full", "full", "kingbase"), ("vendor-kingbase-incr", "incr", "kingbase")]
+    assert jobs[0]["argv"] == ["/home/kingbase/cluster/kingbase/bin/sys_rman", "--config=/home/kingbase/kbbr_repo/sys_rman.conf",
+                               "--stanza=kingbase", "--archive-copy", "--type=full", "backup"]
+    # The descriptor of 2>&1 is not an argument of sys_rman.
+    assert jobs[1]["argv"][-3:] == ["--type", "incr", "backup"]
+    assert not any("error" in j for j in jobs)
+
+
+def test_a_vendor_entry_that_is_not_one_sys_rman_backup_is_returned_with_its_reason():
+    entries = [
+        {"user": "kingbase", "command": "/home/kingbase/cluster/kingbase/bin/sys_backup.sh start"},
+        {"user": "kingbase", "command": CRON_FULL.replace("--type=full ", "")},
+        {"user": "kingbase", "command": CRON_FULL.replace(" >>", " && rm -rf /tmp/x >>")},
+        {"command": CRON_FULL.replace("--stanza=kingbase ", "")}]
+    jobs = bf.sysrman_vendor_jobs(entries, run_user="kingbase")
+    reasons = sorted(j["error"] for j in jobs)
+    assert reasons == ["more than one command: only a single sys_rman command with its log redirection is run",
+                       "no --config and --stanza", "no --type=full|diff|incr",
+                       "not a sys_rman backup command (sys_backup.sh or a wrapper is not run outside its schedule)"]
+    assert {j["user"] for j in jobs} == {"kingbase"}
+
+
+def test_the_repository_options_of_a_vendor_configuration_the_stanza_winning_over_global():
+    text = ("# Genarate by script, should not change manually\n[kingbase]\nkb1-path=/home/kingbase/cluster/kingbase/data\n"
+            "repo1-retention-full=3\n\n[global]\nrepo1-path=/home/kingbase/kbbr_repo\nrepo1-retention-full=5\n"
+            "repo1-cipher-type=aes-256-cbc\nrepo1-cipher-pass=s3cret\nlog-path=/tmp/\nprocess-max=4\n")
+    assert bf.sysrman_repo_options(text, "kingbase") == {"options": {
+        "repo1-cipher-pass": "s3cret", "repo1-cipher-type": "aes-256-cbc", "repo1-path": "/home/kingbase/kbbr_repo",
+        "repo1-retention-full": "3"}}
+    remote = "[global]\nrepo1-host=10.233.10.12\nrepo1-path=/home/kingbase/kbbr_repo\n"
+    assert bf.sysrman_repo_options(remote, "kingbase") == {
+        "error": "the repository is on 10.233.10.12 (repo1-host): restore-test it there"}
+    assert bf.sysrman_repo_options("[global]\nlog-path=/tmp\n", "kingbase") == {"error": "no repo1-path in [global] or [kingbase]"}
+    assert bf.sysrman_repo_options("repo1-path=/x\n", "kingbase") == {"error": "line 1 is not key=value in a section"}
+
+
+def test_the_vendors_repository_is_on_the_member_whose_configuration_names_no_repo1_host():
+    repo = dict(discovered(cron(VENDOR_FULL)), repo_path="/home/kingbase/kbbr_repo",
+                options={"global": {"repo1-path": "/home/kingbase/kbbr_repo"}, "kingbase": {"kb1-path": "/d"}})
+    # sys_backup.sh creates the repository's directory on every node: a directory alone does not make the repository.
+    other = dict(discovered(), repo_path="/home/kingbase/kbbr_repo",
+                 options={"global": {"repo1-host": "10.0.0.12", "repo1-path": "/home/kingbase/kbbr_repo"}})
+    plan = bf.sysrman_vendor_plan({"kb1": member(backup=other), "kb2": member(backup=repo)}, "kingbase", PATTERN)
+    assert plan["repository"] == {"host": "kb2", "path": "/home/kingbase/kbbr_repo",
+                                  "config": "/home/kingbase/kbbr_repo/sys_rman.conf", "stanza": "kingbase"}
+    assert plan["adopt"] and plan["vendor_hosts"] == ["kb2"]
+    assert bf.sysrman_vendor_plan({"kb1": member(backup=other)}, "kingbase", PATTERN)["repository"] is None
+
+
+def test_vendor_runs_report_rc_time_and_sys_rmans_first_error():
+    full = {"name": "vendor-kingbase-full", "type": "full"}
+    incr = {"name": "vendor-kingbase-incr", "type": "incr"}
+    results = [
+        {"item": full, "rc": 0, "delta": "0:00:12.500000", "stderr_lines": [], "stdout_lines": []},
+        {"item": incr, "rc": 56, "delta": "0:00:01.000000",
+         "stderr_lines": ["ERROR: [056]: unable to find primary cluster - cannot proceed", "INFO: backup command end: aborted"],
+         "stdout_lines": []},
+        {"item": full, "skipped": True}]
+    runs = bf.sysrman_vendor_run_results(results)
+    assert runs == [
+        {"job": "vendor-kingbase-full", "type": "full", "rc": 0, "duration_seconds": 12.5, "error": "", "skipped": False},
+        {"job": "vendor-kingbase-incr", "type": "incr", "rc": 56, "duration_seconds": 1.0,
+         "error": "ERROR: [056]: unable to find primary cluster - cannot proceed", "skipped": False},
+        {"job": "vendor-kingbase-full", "type": "full", "rc": 0, "duration_seconds": 0.0, "error": "", "skipped": True}]
+    assert bf.sysrman_vendor_run_line(runs[1], "kb2") == (
+        "kb2: vendor-kingbase-incr failed (rc 56): ERROR: [056]: unable to find primary cluster - cannot proceed")
+    # No rc at all (the module failed before running it) counts as a failure.
+    assert bf.sysrman_vendor_run_results([{"item": incr, "msg": "become failed"}])[0]["error"] == "become failed"
+
+
+def test_new_backups_are_the_labels_only_the_second_info_lists():
+    def info(*labels):
+        return json.dumps([{"name": "kingbase", "backup": [
+            {"label": label, "type": "incr" if "I" in label[-1:] else "full", "prior": None,
+             "info": {"size": 100, "repository": {"delta": 10}}, "timestamp": {"stop": 5}} for label in labels]}])
+    before = info("20261207-020000F")
+    after = info("20261207-020000F", "20261207-210000F", "20261207-210000F_20261207-210100I")
+    new = bf.sysrman_new_backups((before, after))
+    assert [(b["type"], b["label"]) for b in new] == [("full", "20261207-210000F"), ("incr", "20261207-210000F_20261207-210100I")]
+    assert new[0]["line"] == "kingbase full 20261207-210000F (100 bytes, 10 bytes stored)"
+    assert bf.sysrman_new_backups((before, before)) == []
+    # A repository sys_rman could not read before: everything it lists after is new.
+    assert len(bf.sysrman_new_backups(("ERROR: [055]", after))) == 3
+
+
+def test_a_vendor_job_problem_names_host_entry_and_what_is_allowed():
+    job = bf.sysrman_vendor_jobs([{"source": "/etc/cron.d/KINGBASECRON", "schedule": "0 1 * * *", "user": "kingbase",
+                                   "command": "/opt/kb/bin/sys_backup.sh start"}])[0]
+    assert bf.sysrman_vendor_job_problem(job, "kb2") == (
+        "kb2: /etc/cron.d/KINGBASECRON (0 1 * * *) /opt/kb/bin/sys_backup.sh start: not a sys_rman backup command "
+        "(sys_backup.sh or a wrapper is not run outside its schedule); allowed: one `sys_rman --config <file> --stanza "
+        "<name> --type=full|diff|incr backup` with its log redirection (run sys_backup.sh's own steps by hand)")

@@ -45,6 +45,7 @@ def render(name, prefix="kb", **extra):
         __kingbase_backup_repo_stanzas={"city_a": ["city-kb01", "city-kb02"]},
         hostvars={"city-kb01": dict(member), "city-kb02": dict(member)},
         __kingbase_backup_verify_stanza="city_a", __kingbase_backup_v_dir="/backup/verify/scratch/city_a",
+        __kingbase_backup_v_repo={"repo1-path": "/backup/sys_rman", "repo1-cipher-type": "aes-256-cbc", "repo1-cipher-pass": "x"},
         **member)
     variables.update(extra)
     return env.get_template(name).render(**variables)
@@ -84,6 +85,10 @@ def test_the_database_host_configuration_reaches_pgbackrest_as_pg_keys():
 def test_the_scratch_configuration_reaches_pgbackrest_as_pg_keys():
     translated, _ = sys_rman.translate_config(render("sys_rman_scratch.conf.j2"), BIN + "/sys_rman", "/backup/verify/scratch/city_a/sys_rman.conf")
     assert keys(translated)["city_a"]["pg1-path"] == "/backup/verify/scratch/city_a/data"
+    # The repository's own settings (the project's, or a vendor's repo1-* options), then the scratch area's.
+    assert keys(translated)["global"]["repo1-path"] == "/backup/sys_rman"
+    assert keys(translated)["global"]["repo1-cipher-type"] == "aes-256-cbc"
+    assert keys(translated)["global"]["lock-path"] == "/backup/verify/scratch/city_a/run"
 
 
 @pytest.mark.parametrize("template", ["sys_rman_repo.conf.j2", "sys_rman_db.conf.j2", "sys_rman_scratch.conf.j2"])
