@@ -2,7 +2,7 @@
 
 sys_rman (lab/media/kingbase/Server/bin/sys_rman, the one stand-in both labs install) speaks the vendor's interface: kbN-* options (configuration file and command line) reach pgBackRest as
 pgN-*, pgN-* options are refused as the real sys_rman refuses them, and no password reaches a configuration file
-(the translation is private and removed). repmgr.conf's vendor keys are kept from upstream repmgr.
+(the translation is private, and kept for pgBackRest's detached processes). repmgr.conf's vendor keys are kept from upstream repmgr.
 """
 import os
 import pathlib
@@ -128,7 +128,7 @@ def run_sys_rman(tmp_path, *args):
     return res, (seen.read_text() if seen.exists() else None)
 
 
-def test_the_translation_is_private_and_removed(tmp_path):
+def test_the_translation_is_private_and_kept_for_detached_processes(tmp_path):
     conf = tmp_path / "sys_rman.conf"
     conf.write_text(REPO_CONF)
     res, seen = run_sys_rman(tmp_path, "--config", str(conf), "--stanza=kingbase", "--kb1-port=54321", "info")
@@ -142,7 +142,21 @@ def test_the_translation_is_private_and_removed(tmp_path):
     assert "passmode 600" in pass_part and "*:54321:*:system:Secret-Pa55\\:word" in pass_part
     private = tmp_path / "home" / ".kb-lab" / "sys_rman"
     assert stat.S_IMODE(private.stat().st_mode) == 0o700
-    assert list(private.iterdir()) == []
+    # Kept after the command (pgBackRest's archive-push:async reads it later), one file per configuration.
+    first = sorted((p.name for p in private.iterdir()), key=lambda n: n.rsplit(".", 1)[1])
+    assert [n.rsplit(".", 1)[1] for n in first] == ["conf", "pass"]
+    assert {stat.S_IMODE((private / n).stat().st_mode) for n in first} == {0o600}
+    run_sys_rman(tmp_path, "--config", str(conf), "--stanza=kingbase", "info")
+    assert sorted(p.name for p in private.iterdir()) == sorted(first)
+    # A changed configuration gets a file of its own; the one a detached process may still read stays until stale.
+    conf.write_text(REPO_CONF.replace("10.231.30.11", "10.231.30.21"))
+    run_sys_rman(tmp_path, "--config", str(conf), "--stanza=kingbase", "info")
+    names = sorted(p.name for p in private.iterdir())
+    assert len([n for n in names if n.endswith(".conf")]) == 2 and len([n for n in names if n.endswith(".pass")]) == 1
+    stale = private / first[0]
+    os.utime(stale, (stale.stat().st_atime - 8 * 86400, stale.stat().st_mtime - 8 * 86400))
+    run_sys_rman(tmp_path, "--config", str(conf), "--stanza=kingbase", "info")
+    assert first[0] not in [p.name for p in private.iterdir()]
 
 
 def test_a_refused_option_never_reaches_pgbackrest(tmp_path):
