@@ -33,10 +33,17 @@ options:
     type: path
     required: true
   files:
-    description: Files to write, each C(dest) (relative to O(dir), or absolute) and C(content).
+    description:
+      - Files to write, each C(dest) (relative to O(dir), or absolute) and C(content).
+      - Each destination must be inside O(dir) or one of O(roots); anything else is refused before any file is written.
     type: list
     elements: dict
     required: true
+  roots:
+    description: Absolute directories besides O(dir) that files may be written into (e.g. the report root).
+    type: list
+    elements: path
+    default: []
   mode:
     description: Permissions of the files.
     type: str
@@ -109,15 +116,32 @@ def _make_dirs(path, mode):
         os.chmod(path, mode)
 
 
-def plan_report_files(directory, files):
-    """[(absolute destination, bytes)] in the given order; raises ReportFilesError on bad input."""
+def _inside(path, root):
+    return os.path.commonpath([path, root]) == root
+
+
+def plan_report_files(directory, files, roots=None):
+    """[(absolute destination, bytes)] in the given order; raises ReportFilesError on bad input.
+
+    Every destination (relative to directory, or absolute) must stay inside directory or one of roots (absolute
+    directories the caller names, e.g. the report root beside the run's directory): a report never writes
+    anywhere else, whatever a template or an inventory put into a dest."""
     if not directory or not os.path.isabs(directory):
         raise ReportFilesError("dir is %r; allowed: an absolute path" % (directory,))
+    bounds = [os.path.normpath(directory)]
+    for root in roots or []:
+        if not isinstance(root, str) or not os.path.isabs(root):
+            raise ReportFilesError("roots has %r; allowed: absolute paths" % (root,))
+        bounds.append(os.path.normpath(root))
     out, seen = [], set()
     for index, item in enumerate(files or []):
         if not isinstance(item, dict) or "dest" not in item or "content" not in item:
             raise ReportFilesError("files[%d] is %r; allowed: a dict with dest and content" % (index, item))
-        dest = os.path.normpath(os.path.join(directory, str(item["dest"])))
+        given = str(item["dest"])
+        dest = os.path.normpath(os.path.join(directory, given))
+        if not given or not any(_inside(dest, b) and dest != b for b in bounds):
+            raise ReportFilesError("files[%d].dest is %r (%s); allowed: a file inside %s" % (
+                index, given, dest, " or ".join(bounds)))
         if dest in seen:
             raise ReportFilesError("files[%d]: %s is given twice" % (index, dest))
         seen.add(dest)
@@ -125,11 +149,11 @@ def plan_report_files(directory, files):
     return out
 
 
-def write_report_files(directory, files, mode=0o640, dir_mode=0o750, latest=None, check=False):
+def write_report_files(directory, files, mode=0o640, dir_mode=0o750, latest=None, check=False, roots=None):
     """Write files (plan_report_files' input) under directory and point latest at it.
 
     Returns the paths whose content or target changed. In check mode nothing is touched."""
-    planned = plan_report_files(directory, files)
+    planned = plan_report_files(directory, files, roots)
     changed = []
     if not os.path.isdir(directory):
         changed.append(directory)
@@ -171,7 +195,7 @@ def write_report_files(directory, files, mode=0o640, dir_mode=0o750, latest=None
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("dir", "files", "mode", "dir_mode", "latest"))
+    _VALID_ARGS = frozenset(("dir", "files", "mode", "dir_mode", "latest", "roots"))
 
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
@@ -184,7 +208,8 @@ class ActionModule(ActionBase):
                 mode=_mode(args.get("mode", "0640"), "mode"),
                 dir_mode=_mode(args.get("dir_mode", "0750"), "dir_mode"),
                 latest=os.path.expanduser(to_text(latest)) if latest else None,
-                check=bool(self._task.check_mode))
+                check=bool(self._task.check_mode),
+                roots=[os.path.expanduser(to_text(r)) for r in (args.get("roots") or [])])
         except (ReportFilesError, OSError) as exc:
             raise AnsibleActionFail("report_files: %s" % exc)
         result.update(changed=bool(written), written=written, dir=directory)

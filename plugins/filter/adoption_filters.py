@@ -87,8 +87,13 @@ def _names(components):
     return sorted(components or {})
 
 
-def _id_ok(value, pattern):
-    return isinstance(value, str) and re.match(pattern, value) is not None
+def change_id_valid(value, pattern):
+    """Filter: is value a change id of this form? The whole string must match: a pattern ending in `$` would
+    otherwise accept "CR-2026-0142\n" (Python's `$` also matches before a trailing newline)."""
+    return isinstance(value, str) and re.fullmatch(pattern, value) is not None
+
+
+_id_ok = change_id_valid
 
 
 def _hosts_text(hosts):
@@ -303,4 +308,5 @@ def adoption_refusals(hostvars, scope, components, id_pattern, inventory_hosts):
 
 class FilterModule(object):
     def filters(self):
-        return {"adoption_problems": adoption_problems, "adoption_refusals": adoption_refusals}
+        return {"adoption_problems": adoption_problems, "adoption_refusals": adoption_refusals,
+                "change_id_valid": change_id_valid}

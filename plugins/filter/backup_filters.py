@@ -446,7 +446,7 @@ def sysrman_vendor_plan(members, stanza, id_pattern):
             problems.append(_vendor_problem(host, "kingbase_backup_vendor_setup", setup, "not a choice",
                                             "adopt (keep the vendor's sys_backup.sh schedule) or retire (replace it, "
                                             "with kingbase_backup_vendor_retire_change)"))
-        if setup == "retire" and not (isinstance(change, str) and re.match(id_pattern, change)):
+        if setup == "retire" and not (isinstance(change, str) and re.fullmatch(id_pattern, change)):
             problems.append(_vendor_problem(
                 host, "kingbase_backup_vendor_retire_change", change or None,
                 "retiring the vendor's backup schedule is a recorded change and this is not a change id",
@@ -477,7 +477,7 @@ def sysrman_vendor_plan(members, stanza, id_pattern):
     adopt = any(members[h].get("setup") != "retire" for h in vendor_hosts)
     project_schedules = wants_sysrman and not adopt
     # Retired only when the whole cluster retires (a cluster that keeps any vendor entry keeps them all).
-    retire = [] if adopt else [h for h in vendor_hosts if re.match(id_pattern, members[h].get("change") or "")]
+    retire = [] if adopt else [h for h in vendor_hosts if re.fullmatch(id_pattern, members[h].get("change") or "")]
     # Whatever the settings, never two schedules: every vendor entry left in place beside the project's jobs.
     for host in vendor_hosts:
         if project_schedules and host not in retire:

@@ -35,6 +35,9 @@ DEFAULT_REDACT_KEYS = [
     r"requirepass",
     r"masterauth",
     r"credential",
+    # pw and auth as a word of the key (db.pw, user_pw, redis.auth), not inside another word (pwm, author).
+    r"(^|[^a-z0-9])pw([^a-z0-9]|$)",
+    r"(^|[^a-z0-9])auth$",
 ]
 # Values that carry a secret whatever their key: assignments inside a command line, environment or URL
 # (PGPASSWORD=, KB_PASS=, API_KEY=, x-auth-token:, not sudo's NOPASSWD:), options with the secret as

@@ -1,7 +1,7 @@
 """Observe before manage: the adoption rules (plugins/filter/adoption_filters.py)."""
 import yaml
 
-from adoption_filters import adoption_problems, adoption_refusals, check_adoption, inventory_default, refuse
+from adoption_filters import adoption_problems, adoption_refusals, change_id_valid, check_adoption, inventory_default, refuse
 from conftest import ROOT
 
 COMPONENTS = yaml.safe_load((ROOT / "playbooks/vars/adoption.yml").read_text())["adoption_components"]
@@ -230,3 +230,9 @@ def test_the_filters_read_hostvars():
     found = adoption_refusals(hostvars, {"kingbase": ["hzq-kb01", "hzq-bes01"]}, COMPONENTS, PATTERN,
                               ["hzq-kb01", "hzq-bes01"])
     assert [(r["host"], r["component"]) for r in found] == [("extra vars", None), ("hzq-kb01", "kingbase")]
+
+
+def test_a_change_id_must_match_as_a_whole():
+    assert change_id_valid("CR-2026-0142", PATTERN)
+    for bad in ("CR-2026-0142\n", "CR-2026-0142 ", " CR-2026-0142", "CR-2026-0142\nrm -rf /", "", None, 20260142):
+        assert not change_id_valid(bad, PATTERN), repr(bad)

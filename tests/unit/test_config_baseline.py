@@ -523,3 +523,12 @@ def test_declaration_sources_are_validated_like_sources(monkeypatch, capsys):
 def test_declared_params_fill_what_is_left_out():
     assert mod.declared_params({"accounts": ["kingbase"], "packages": None}) == {
         "sources": [], "crontab_users": [], "packages": [], "accounts": ["kingbase"]}
+
+
+def test_short_secret_key_names_are_redacted_and_their_neighbours_kept():
+    text = ("db.pw=canary-db-pw\nredis.auth=canary-redis-auth\nuser_pw = canary-user-pw\nauth=canary-auth\n"
+            "db.pwm.size=8\nauthor=someone\nauth_basic_realm=ops\n")
+    data, hidden = redacted(hb.parse_properties(text))
+    assert "canary" not in json.dumps(data)
+    assert sorted(hidden) == ["auth", "db.pw", "redis.auth", "user_pw"]
+    assert data["db.pwm.size"] == "8" and data["author"] == "someone" and data["auth_basic_realm"] == "ops"

@@ -50,11 +50,20 @@ def test_check_mode_writes_nothing_and_says_what_would_change(tmp_path):
     assert not run.exists() and not os.path.lexists(str(tmp_path / "latest"))
 
 
-def test_a_file_outside_the_run_directory_may_be_named_absolutely_or_relatively(tmp_path):
+def test_a_file_outside_the_run_directory_only_inside_a_root_the_caller_names(tmp_path):
     run = tmp_path / "r1"
     rf.write_report_files(str(run), [{"dest": "../register.json", "content": "[]"},
-                                     {"dest": str(tmp_path / "other.json"), "content": "{}"}])
+                                     {"dest": str(tmp_path / "other.json"), "content": "{}"}], roots=[str(tmp_path)])
     assert (tmp_path / "register.json").read_text() == "[]" and (tmp_path / "other.json").read_text() == "{}"
+
+
+@pytest.mark.parametrize("dest", ["../register.json", "/etc/cron.d/x", "a/../../x", "", ".", "sub/../../r1x/y"])
+def test_a_file_outside_the_run_directory_and_its_roots_is_refused(tmp_path, dest):
+    run = tmp_path / "reports" / "r1"
+    with pytest.raises(rf.ReportFilesError, match="allowed: a file inside"):
+        rf.write_report_files(str(run), [{"dest": "ok.json", "content": "{}"}, {"dest": dest, "content": "x"}],
+                              roots=[str(run / "sub")])
+    assert not run.exists()
 
 
 @pytest.mark.parametrize("directory, given, message", [
