@@ -6,6 +6,7 @@ pgN-*, pgN-* options are refused as the real sys_rman refuses them, and no passw
 """
 import os
 import pathlib
+import shutil
 import stat
 import subprocess
 import sys
@@ -236,3 +237,49 @@ def test_lab_container_options():
     assert lab.inventory_name(None) == "inventories/lab"
     assert lab.inventory_name("inventories/lab-vendor/") == "inventories/lab-vendor"
     assert lab.inventory_name(ROOT / "inventories" / "lab-vendor") == "inventories/lab-vendor"
+
+
+def kbha_round(tmp_path, role, held):
+    """One round of the vendor lab's kbha with the database running: ksql answers `role` ('' = no answer in
+    time), the node holds the virtual IP or not. Returns the ip commands kbha ran and its log."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name in ("kbha", "kb-lab-env"):
+        shutil.copy(VENDOR / "bin" / name, bin_dir / name)
+    calls = tmp_path / "ip-calls"
+    fakes = {
+        "sys_ctl": "#!/bin/sh\nexit 0\n",
+        "ksql": "#!/bin/sh\n[ -n '%s' ] || exit 2\necho '%s'\n" % (role, role),
+        "repmgrd": "#!/bin/sh\nexit 0\n",
+        "ip": "#!/bin/sh\ncase \"$*\" in *'addr show'*) %s ;; *) echo \"$*\" >> %s ;; esac\n" % (
+            "echo '2: eth0    inet 10.0.0.10/24 scope global eth0'" if held else "true", calls),
+    }
+    for name, text in fakes.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    (bin_dir / "kbha").chmod(0o755)
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "PG_VERSION").write_text("15\n")
+    conf = tmp_path / "repmgr.conf"
+    conf.write_text("data_directory='%s'\nconninfo='host=127.0.0.1'\nvirtual_ip='10.0.0.10/24'\nnet_device='eth0'\n"
+                    "ipaddr_path='%s'\nkbha_log_file='%s'\n" % (data, bin_dir, tmp_path / "kbha.log"))
+    (tmp_path / "home").mkdir()
+    res = subprocess.run([str(bin_dir / "kbha"), "-A", "daemon", "-f", str(conf)], capture_output=True, text=True,
+                         env=dict(os.environ, HOME=str(tmp_path / "home")))
+    assert res.returncode == 0, res.stderr
+    return (calls.read_text() if calls.exists() else ""), (tmp_path / "kbha.log").read_text()
+
+
+def test_kbha_keeps_the_virtual_ip_while_a_running_primary_only_fails_to_answer(tmp_path):
+    calls, log = kbha_round(tmp_path, role="", held=True)
+    assert calls == "" and "did not answer: virtual IP 10.0.0.10/24 kept" in log
+
+
+def test_kbha_moves_the_virtual_ip_by_the_answer_standby_off_primary_on(tmp_path):
+    for name in ("standby", "primary"):
+        (tmp_path / name).mkdir()
+    calls, log = kbha_round(tmp_path / "standby", role="t", held=True)
+    assert calls == "addr del 10.0.0.10/24 dev eth0\n" and "removed" in log
+    calls, log = kbha_round(tmp_path / "primary", role="f", held=False)
+    assert calls == "addr add 10.0.0.10/24 dev eth0\n" and "added" in log
